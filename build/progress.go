@@ -1,0 +1,130 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+
+	bkclient "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+)
+
+// ProgressMode selects how BuildKit's progress is shown.
+type ProgressMode string
+
+const (
+	ProgressAuto  ProgressMode = "auto"  // tty when writing to a terminal, else plain
+	ProgressPlain ProgressMode = "plain" // one line per event, good for logs
+	ProgressTTY   ProgressMode = "tty"   // interactive; errors if not a terminal
+	ProgressQuiet ProgressMode = "quiet" // nothing
+)
+
+// ParseProgressMode validates a --progress value.
+func ParseProgressMode(s string) (ProgressMode, error) {
+	switch m := ProgressMode(s); m {
+	case ProgressAuto, ProgressPlain, ProgressTTY, ProgressQuiet:
+		return m, nil
+	case "":
+		return ProgressAuto, nil
+	}
+	return "", fmt.Errorf("invalid progress mode %q (want auto, plain, tty or quiet)", s)
+}
+
+func (m ProgressMode) display() progressui.DisplayMode {
+	switch m {
+	case ProgressPlain:
+		return progressui.PlainMode
+	case ProgressTTY:
+		return progressui.TtyMode
+	case ProgressQuiet:
+		return progressui.QuietMode
+	}
+	return progressui.AutoMode
+}
+
+// DefaultLogTail is how many log lines a BuildError keeps.
+const DefaultLogTail = 30
+
+// logTail remembers the last lines each vertex logged, so that a failed build
+// can show the output of the step that failed rather than whatever step
+// happened to log last.
+type logTail struct {
+	max     int
+	names   map[string]string   // vertex digest -> name ("[2/3] RUN make")
+	lines   map[string][]string // vertex digest -> last max lines
+	partial map[string]string   // vertex digest -> unterminated line
+	all     []string            // last max lines of any vertex, prefixed by its name
+	failed  []string            // digests of vertices that reported an error, in order
+	errs    map[string]string
+}
+
+func newLogTail(max int) *logTail {
+	return &logTail{
+		max:     max,
+		names:   map[string]string{},
+		lines:   map[string][]string{},
+		partial: map[string]string{},
+		errs:    map[string]string{},
+	}
+}
+
+func (t *logTail) add(s *bkclient.SolveStatus) {
+	for _, v := range s.Vertexes {
+		d := string(v.Digest)
+		t.names[d] = v.Name
+		if v.Error != "" {
+			if _, seen := t.errs[d]; !seen {
+				t.failed = append(t.failed, d)
+			}
+			t.errs[d] = v.Error
+		}
+	}
+	for _, l := range s.Logs {
+		d := string(l.Vertex)
+		text := t.partial[d] + string(l.Data)
+		lines := strings.Split(text, "\n")
+		t.partial[d] = lines[len(lines)-1]
+		for _, line := range lines[:len(lines)-1] {
+			t.push(d, strings.TrimRight(line, "\r"))
+		}
+	}
+}
+
+func (t *logTail) push(d, line string) {
+	t.lines[d] = keepLast(append(t.lines[d], line), t.max)
+	prefix := t.names[d]
+	if prefix == "" {
+		prefix = "?"
+	}
+	t.all = keepLast(append(t.all, prefix+" | "+line), t.max)
+}
+
+func keepLast(s []string, n int) []string {
+	if len(s) > n {
+		// Copy so the backing array does not grow without bound.
+		s = append([]string(nil), s[len(s)-n:]...)
+	}
+	return s
+}
+
+// tail returns the failed step's name and last log lines; when no step
+// reported an error (e.g. the frontend failed to parse), it returns the last
+// lines logged by any step.
+func (t *logTail) tail() (step string, lines []string) {
+	// Flush unterminated lines: a failing command often dies mid-line.
+	for d, p := range t.partial {
+		if p != "" {
+			t.push(d, p)
+			t.partial[d] = ""
+		}
+	}
+	for i := len(t.failed) - 1; i >= 0; i-- {
+		d := t.failed[i]
+		if len(t.lines[d]) > 0 {
+			return t.names[d], t.lines[d]
+		}
+	}
+	if len(t.failed) > 0 {
+		return t.names[t.failed[len(t.failed)-1]], nil
+	}
+	return "", t.all
+}
