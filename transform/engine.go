@@ -1,0 +1,266 @@
+package transform
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+// maxPasses bounds the fixed-point loop. Every rule's fix removes the
+// condition it reports, so real files settle in two passes; the bound only
+// guards against two rules undoing each other.
+const maxPasses = 8
+
+// Options configure a run of the engine.
+type Options struct {
+	// Rules to run, in order; nil means All().
+	Rules []*Rule
+	// Level limits which fixes are applied.
+	Level Level
+	// Context is the build context, or nil when unknown.
+	Context *buildctx.Context
+	// Severity overrides a rule's severity by rule ID.
+	Severity map[string]Severity
+}
+
+// Change is one applied fix, traced back to the input's lines.
+type Change struct {
+	Rule        *Rule
+	Description string
+	// Line and EndLine locate the change in the input file.
+	Line, EndLine int
+	// Start and End are the input byte range the change touched (equal for
+	// a pure insertion).
+	Start, End int
+}
+
+// Result is the outcome of fixing one file.
+type Result struct {
+	Name   string
+	Input  []byte
+	Output []byte
+	// Changes lists every applied fix in the order applied.
+	Changes []Change
+	// Findings are those still open in Output: problems without a safe fix,
+	// fixes above the chosen level, and fixes the engine refused.
+	Findings []Finding
+}
+
+// Changed reports whether the output differs from the input.
+func (r *Result) Changed() bool { return string(r.Input) != string(r.Output) }
+
+// Check parses src and reports every finding without changing anything.
+func Check(name string, src []byte, opts Options) ([]Finding, error) {
+	f, err := dockerfile.Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, r := range opts.rules() {
+		out = append(out, runRule(r, f, opts)...)
+	}
+	sortFindings(out)
+	return out, nil
+}
+
+// Fix parses src, applies rule fixes until nothing changes and returns the
+// hardened text. It fails only when the input itself cannot be parsed; a
+// fix that would break the file is dropped and reported as a finding.
+func Fix(name string, src []byte, opts Options) (*Result, error) {
+	f, err := dockerfile.Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Name: name, Input: src}
+	var history []dockerfile.OffsetMap // one per applied step, oldest first
+	refused := map[*Rule]Finding{}
+
+	for pass := 0; ; pass++ {
+		changed := false
+		var open []Finding
+		for _, r := range opts.rules() {
+			if _, bad := refused[r]; bad {
+				open = append(open, runRule(r, f, opts)...)
+				continue
+			}
+			findings := runRule(r, f, opts)
+			edits, applied, rest := pickFixes(f, findings)
+			open = append(open, rest...)
+			if len(edits) == 0 {
+				continue
+			}
+			next, perr := apply(f, edits)
+			if perr != nil {
+				refused[r] = Finding{
+					Rule: r, Severity: Warning, File: name, Line: applied[0].Line, Column: applied[0].Column, EndLine: applied[0].EndLine,
+					Message: fmt.Sprintf("harden did not apply %s: the result would not parse (%v); please report this file", r.Name, perr),
+				}
+				open = append(open, findings...)
+				continue
+			}
+			step := dockerfile.NewOffsetMap(edits)
+			for _, a := range applied {
+				res.Changes = append(res.Changes, traceChange(r, a, f, history, src))
+			}
+			history = append(history, step)
+			f = next
+			changed = true
+		}
+		if !changed {
+			for _, bad := range refused {
+				open = append(open, bad)
+			}
+			res.Findings = open
+			break
+		}
+		if pass+1 == maxPasses {
+			return nil, &dockerfile.Error{File: name, Msg: "harden's rules did not settle on a fixed point; please report this file"}
+		}
+	}
+	res.Output = f.Src
+	sortFindings(res.Findings)
+	return res, nil
+}
+
+func (o Options) rules() []*Rule {
+	if o.Rules == nil {
+		return All()
+	}
+	return o.Rules
+}
+
+// runRule runs one rule and drops suppressed findings.
+func runRule(r *Rule, f *dockerfile.File, opts Options) []Finding {
+	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level}
+	r.Check(p)
+	out := p.findings[:0]
+	for _, fd := range p.findings {
+		if suppressed(f, r, fd.Line) {
+			continue
+		}
+		if sev, ok := opts.Severity[r.ID]; ok {
+			fd.Severity = sev
+		}
+		if fd.Fix != nil && !opts.Level.allows(r.Safety) {
+			fd.Fix = nil
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+// pickFixes takes the fixes of one rule's findings that do not overlap each
+// other; the rest stay open and are retried on the next pass.
+func pickFixes(f *dockerfile.File, findings []Finding) (edits []dockerfile.Edit, applied, open []Finding) {
+	for _, fd := range findings {
+		if fd.Fix == nil || len(fd.Fix.Edits) == 0 {
+			open = append(open, fd)
+			continue
+		}
+		conflict := false
+		for _, e := range fd.Fix.Edits {
+			for _, taken := range edits {
+				if dockerfile.Overlap(e, taken) {
+					conflict = true
+				}
+			}
+		}
+		if conflict || dockerfile.Validate(f.Src, fd.Fix.Edits) != nil {
+			open = append(open, fd)
+			continue
+		}
+		edits = append(edits, fd.Fix.Edits...)
+		applied = append(applied, fd)
+	}
+	return edits, applied, open
+}
+
+// apply edits and re-parse; the new parse is also the safety check that
+// the result is still a Dockerfile BuildKit accepts.
+func apply(f *dockerfile.File, edits []dockerfile.Edit) (*dockerfile.File, error) {
+	out, err := dockerfile.Apply(f.Src, edits)
+	if err != nil {
+		return nil, err
+	}
+	return dockerfile.Parse(f.Name, out)
+}
+
+// traceChange maps an applied fix back to the input's bytes and lines.
+func traceChange(r *Rule, fd Finding, f *dockerfile.File, history []dockerfile.OffsetMap, input []byte) Change {
+	start, end := len(f.Src), 0
+	for _, e := range fd.Fix.Edits {
+		start = min(start, e.Start)
+		end = max(end, e.End)
+	}
+	for i := len(history) - 1; i >= 0; i-- {
+		start, end = history[i].Before(start), history[i].Before(end)
+	}
+	end = max(end, start)
+	return Change{
+		Rule:        r,
+		Description: fd.Fix.Description,
+		Start:       start,
+		End:         end,
+		Line:        lineAt(input, start),
+		EndLine:     lineAt(input, max(start, end-1)),
+	}
+}
+
+func lineAt(src []byte, off int) int {
+	off = min(off, len(src))
+	return 1 + strings.Count(string(src[:off]), "\n")
+}
+
+// suppressed honours "# harden:ignore=RULE,..." on the comment lines right
+// above an instruction, "# harden:ignore-file=RULE" anywhere, and hadolint's
+// "# hadolint ignore=DLxxxx" for rules that map to a hadolint code.
+func suppressed(f *dockerfile.File, r *Rule, line int) bool {
+	for _, c := range f.Comments() {
+		if ids, ok := directiveList(c, "harden:ignore-file="); ok && matchesAny(r, ids) {
+			return true
+		}
+	}
+	ins := f.InstructionAt(line)
+	if ins == nil {
+		return false
+	}
+	for _, c := range ins.Node.PrevComment {
+		if ids, ok := directiveList(c, "harden:ignore="); ok && matchesAny(r, ids) {
+			return true
+		}
+		if ids, ok := directiveList(c, "hadolint ignore="); ok && matchesAny(r, ids) {
+			return true
+		}
+	}
+	return false
+}
+
+// directiveList parses "harden:ignore=A,B" from a comment's text (without
+// the leading '#').
+func directiveList(comment, prefix string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(comment), prefix)
+	if !ok {
+		return nil, false
+	}
+	rest, _, _ = strings.Cut(rest, " ")
+	return strings.Split(rest, ","), true
+}
+
+func matchesAny(r *Rule, ids []string) bool {
+	return slices.ContainsFunc(ids, r.Matches)
+}
+
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column - b.Column
+		}
+		return strings.Compare(a.Rule.ID, b.Rule.ID)
+	})
+}

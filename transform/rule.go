@@ -1,0 +1,226 @@
+// Package transform holds harden's rules and the engine that applies them.
+//
+// A rule is a small value (ID, name, title, doc, severity, safety) with a
+// Check function that reports findings, each with an optional fix made of
+// byte-range edits, in the spirit of golang.org/x/tools/go/analysis. The
+// engine applies fixes rule by rule, re-parses after every change, refuses
+// any edit that would leave a file BuildKit cannot parse, and stops at a
+// fixed point.
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+// Severity orders findings for CI gates.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	default:
+		return "error"
+	}
+}
+
+// MarshalText writes the severity's name in JSON and YAML.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err == nil {
+		*s = v
+	}
+	return err
+}
+
+// ParseSeverity reads "info", "warning" or "error".
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "info":
+		return Info, nil
+	case "warning", "warn":
+		return Warning, nil
+	case "error":
+		return Error, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want info, warning or error)", s)
+}
+
+// Safety says what kind of change a rule's fix makes.
+type Safety string
+
+const (
+	// ReportOnly rules never edit; they explain what to do instead.
+	ReportOnly Safety = "report"
+	// Safe fixes keep the build's meaning: flags, cleanup, equivalent forms.
+	Safe Safety = "safe"
+	// Structural fixes reshape the file: stages, base images, users.
+	Structural Safety = "structural"
+)
+
+// Doc is a rule's documentation, shown by `harden rules RULE` and in SARIF.
+type Doc struct {
+	Why  string // why the rule exists, in a paragraph
+	Bad  string // a Dockerfile the rule flags
+	Good string // the same Dockerfile as the rule wants it
+}
+
+// Rule is one hardening rule.
+type Rule struct {
+	ID       string // stable code, e.g. "HD101"
+	Name     string // kebab-case name, e.g. "pip-no-cache-dir"
+	Title    string // one line
+	Severity Severity
+	Safety   Safety
+	Hadolint []string // hadolint codes this rule covers, e.g. "DL3042"
+	Doc      Doc
+	// Check reports findings for one parsed file.
+	Check func(p *Pass)
+}
+
+// Matches reports whether s names the rule by ID, name or hadolint code.
+func (r *Rule) Matches(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, r.ID) || strings.EqualFold(s, r.Name) {
+		return true
+	}
+	for _, h := range r.Hadolint {
+		if strings.EqualFold(s, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// DocURL is where the rule's documentation lives.
+func (r *Rule) DocURL() string { return DocBaseURL + r.Name + ".md" }
+
+// DocBaseURL prefixes rule documentation links.
+const DocBaseURL = "https://github.com/harden-dev/harden/blob/main/docs/rules/"
+
+// Finding is one problem in one file.
+type Finding struct {
+	Rule     *Rule
+	Severity Severity
+	File     string
+	Line     int // 1-based
+	Column   int // 1-based, in bytes
+	EndLine  int
+	Message  string
+	// Fix is nil when the rule cannot prove a change safe; Message then
+	// carries the advice.
+	Fix *SuggestedFix
+}
+
+// SuggestedFix is a set of edits that together resolve a finding.
+type SuggestedFix struct {
+	// Description says what the fix does and why, for change summaries and
+	// PR bodies.
+	Description string
+	Edits       []dockerfile.Edit
+}
+
+// Pass is what a rule sees while checking one file.
+type Pass struct {
+	Rule *Rule
+	File *dockerfile.File
+	// Context is the build context, or nil when unknown (stdin).
+	Context *buildctx.Context
+	// Level is the fix level in force; rules only report structural fixes
+	// when it allows them.
+	Level Level
+
+	findings []Finding
+}
+
+// Report records a finding at an instruction.
+func (p *Pass) Report(ins *dockerfile.Instruction, msg string, fix *SuggestedFix) {
+	p.findings = append(p.findings, Finding{
+		Rule:     p.Rule,
+		Severity: p.Rule.Severity,
+		File:     p.File.Name,
+		Line:     ins.Line,
+		Column:   ins.KeywordStart - p.File.LineStart(ins.Line) + 1,
+		EndLine:  ins.EndLine,
+		Message:  msg,
+		Fix:      fix,
+	})
+}
+
+// ReportAt records a finding at a shell command inside an instruction.
+func (p *Pass) ReportAt(c *dockerfile.Command, msg string, fix *SuggestedFix) {
+	ins := c.Script.Ins
+	p.findings = append(p.findings, Finding{
+		Rule:     p.Rule,
+		Severity: p.Rule.Severity,
+		File:     p.File.Name,
+		Line:     c.Line(),
+		Column:   c.Column(),
+		EndLine:  ins.EndLine,
+		Message:  msg,
+		Fix:      fix,
+	})
+}
+
+// Scripts calls fn for every RUN whose shell code harden can parse. RUNs it
+// cannot parse are skipped: rules that need them report through
+// UnparsableRun.
+func (p *Pass) Scripts(fn func(s *dockerfile.Script)) {
+	for _, ins := range p.File.Instructions {
+		if ins.Keyword != "run" {
+			continue
+		}
+		if s, err := ins.Script(); err == nil {
+			fn(s)
+		}
+	}
+}
+
+// Commands calls fn for every simple command in every parsable RUN.
+func (p *Pass) Commands(fn func(c *dockerfile.Command)) {
+	p.Scripts(func(s *dockerfile.Script) {
+		for _, c := range s.Commands {
+			fn(c)
+		}
+	})
+}
+
+// Level selects which fixes the engine applies.
+type Level int
+
+const (
+	// LevelSafe applies only safe fixes.
+	LevelSafe Level = iota
+	// LevelStructural also applies structural rewrites (the default).
+	LevelStructural
+)
+
+// ParseLevel reads "safe" or "structural".
+func ParseLevel(s string) (Level, error) {
+	switch strings.ToLower(s) {
+	case "safe":
+		return LevelSafe, nil
+	case "structural", "all", "":
+		return LevelStructural, nil
+	}
+	return 0, fmt.Errorf("unknown level %q (want safe or structural)", s)
+}
+
+func (l Level) allows(s Safety) bool {
+	return s != Structural || l >= LevelStructural
+}
