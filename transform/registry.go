@@ -26,6 +26,12 @@ var registry = []*Rule{
 	AddToCopy,
 	ExecFormCmd,
 	FromLatest,
+
+	// Report-only security and hygiene rules.
+
+	// Build-context rules.
+
+	// Structural rewrites.
 }
 
 // All returns every rule in application order.
