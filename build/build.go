@@ -156,6 +156,7 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 		return fail(fmt.Errorf("progress %s: %w", mode, err))
 	}
 
+	layout := &layoutWriter{dir: res.LayoutDir}
 	attrs := map[string]string{
 		"filename": "Dockerfile",
 		// Present-but-empty tells the dockerfile frontend not to follow a
@@ -179,11 +180,10 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,
 		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": dfFS},
-		Exports: []bkclient.ExportEntry{{
-			Type:      bkclient.ExporterOCI,
-			Attrs:     map[string]string{"tar": "false"},
-			OutputDir: res.LayoutDir,
-		}},
+		// The layout arrives as a tar stream unpacked by this process: the
+		// store-based export (OutputDir) logs a containerd warning about
+		// fsverity on every build straight to stderr.
+		Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterOCI, Output: layout.open}},
 		Session: []session.Attachable{registryAuth(out)},
 	}
 
@@ -217,6 +217,9 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		step, lines := tail.tail()
 		return nil, &BuildError{Name: req.Name, Step: step, Log: lines, Err: err}
+	}
+	if err := layout.wait(); err != nil {
+		return fail(fmt.Errorf("export OCI layout to %s: %w", res.LayoutDir, err))
 	}
 
 	img, err := res.Image()
