@@ -266,21 +266,28 @@ func diffName(t target) string {
 	return strings.TrimLeft(strings.TrimPrefix(p, "./"), "/")
 }
 
-// summarize lists each applied change with its rule and reason, then what
-// is left for a person to decide.
+// summarize lists each applied change with its rule and reason, then the
+// warnings and errors left for a person to decide; info findings are only
+// counted (harden check shows them).
 func summarize(w io.Writer, r fileResult) {
 	name := displayName(r.target)
 	for _, c := range r.res.Changes {
 		fmt.Fprintf(w, "%s:%d: %s (%s): %s\n", name, c.Line, c.Rule.Name, c.Rule.ID, c.Description)
 	}
-	open := len(r.res.Findings)
+	for _, f := range r.res.Findings {
+		if f.Severity >= transform.Warning {
+			fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
+		}
+	}
+	changes, open := len(r.res.Changes), len(r.res.Findings)
 	switch {
-	case len(r.res.Changes) == 0 && open == 0:
+	case changes == 0 && open == 0:
 		fmt.Fprintf(w, "%s: nothing to change\n", name)
-	case len(r.res.Changes) == 0:
-		fmt.Fprintf(w, "%s: nothing to change; %d %s need a decision (harden check %s)\n", name, open, plural(open, "finding", "findings"), name)
-	case open > 0:
-		fmt.Fprintf(w, "%s: %d %s; %d %s need a decision (harden check %s)\n", name, len(r.res.Changes), plural(len(r.res.Changes), "change", "changes"), open, plural(open, "finding", "findings"), name)
+	case open == 0:
+	case changes == 0:
+		fmt.Fprintf(w, "%s: nothing to change; %d %s left for you (harden check %s)\n", name, open, plural(open, "finding", "findings"), name)
+	default:
+		fmt.Fprintf(w, "%s: %d %s; %d %s left for you (harden check %s)\n", name, changes, plural(changes, "change", "changes"), open, plural(open, "finding", "findings"), name)
 	}
 }
 

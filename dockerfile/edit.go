@@ -36,7 +36,7 @@ func sortEdits(edits []Edit) []Edit {
 // Overlap reports whether two edits conflict. Two insertions at one offset
 // do not (their order is kept); an insertion inside a replaced range does.
 func Overlap(a, b Edit) bool {
-	if a.Start > b.Start {
+	if a.Start > b.Start || a.Start == b.Start && b.Start == b.End {
 		a, b = b, a
 	}
 	if a.Start == a.End && b.Start == b.End {

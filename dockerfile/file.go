@@ -105,7 +105,11 @@ func ParseWithOptions(name string, src []byte, opts Options) (*File, error) {
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, &Error{File: name, Line: errorLine(err), Msg: errorMessage(err)}
+		e := &Error{File: name, Line: errorLine(err), Msg: errorMessage(err)}
+		if strings.Contains(e.Msg, "file with no instructions") {
+			e.Line, e.Msg = 0, "no instructions, only comments: not a Dockerfile"
+		}
+		return nil, e
 	}
 	f := &File{
 		Name:   name,

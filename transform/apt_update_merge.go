@@ -27,7 +27,7 @@ var AptUpdateMerge = &Rule{
 
 func checkAptUpdateMerge(p *Pass) {
 	p.Scripts(func(s *dockerfile.Script) {
-		if len(s.Commands) != 1 || len(s.AST.Stmts) != 1 || s.Commands[0].Chain == nil {
+		if s.Form == dockerfile.ExecForm || len(s.Commands) != 1 || len(s.AST.Stmts) != 1 || s.Commands[0].Chain == nil {
 			return
 		}
 		update := s.Commands[0]

@@ -177,9 +177,10 @@ func (p *Pass) ReportAt(c *dockerfile.Command, msg string, fix *SuggestedFix) {
 	})
 }
 
-// Scripts calls fn for every RUN whose shell code harden can parse. RUNs it
-// cannot parse are skipped: rules that need them report through
-// UnparsableRun.
+// Scripts calls fn for every RUN whose shell code harden can parse. RUNs in
+// another shell, or with syntax the shell parser rejects, are skipped: no
+// rule edits what it cannot read. Exec-form RUNs are included (Form is
+// ExecForm and AST is nil).
 func (p *Pass) Scripts(fn func(s *dockerfile.Script)) {
 	for _, ins := range p.File.Instructions {
 		if ins.Keyword != "run" {
