@@ -83,8 +83,10 @@ func Layer(files ...File) (v1.Layer, error) {
 			}
 		}
 		hdr.Mode = int64(mode.Perm())
-		if mode&fs.ModeSticky != 0 {
-			hdr.Mode |= 0o1000
+		for bit, flag := range map[fs.FileMode]int64{fs.ModeSetuid: 0o4000, fs.ModeSetgid: 0o2000, fs.ModeSticky: 0o1000} {
+			if mode&bit != 0 {
+				hdr.Mode |= flag
+			}
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, fmt.Errorf("layer entry %s: %w", f.Path, err)
