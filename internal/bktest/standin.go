@@ -171,10 +171,15 @@ func NewStandIn(kind Kind, version string) (v1.Image, error) {
 }
 
 func osKeys(kind Kind) []string {
-	if strings.HasSuffix(string(kind), "-alpine") {
-		return []string{"busybox", "etc-alpine", "accounts-busybox", "apk"}
+	// The node images ship a node user (1000:1000), which needs its own /etc.
+	etc := ""
+	if strings.HasPrefix(string(kind), "node") {
+		etc = "-node"
 	}
-	return []string{"busybox", "etc-debian", "accounts-debian", "apt"}
+	if strings.HasSuffix(string(kind), "-alpine") {
+		return []string{"busybox", "etc-alpine" + etc, "accounts-busybox", "apk"}
+	}
+	return []string{"busybox", "etc-debian" + etc, "accounts-debian", "apt"}
 }
 
 func orDefault(s, def string) string {
@@ -206,20 +211,10 @@ var layerFiles = map[string]func() ([]File, error){
 	"etc-busybox": func() ([]File, error) {
 		return etcFiles(busyboxPasswd, busyboxGroup, ""), nil
 	},
-	"etc-alpine": func() ([]File, error) {
-		return append(etcFiles(busyboxPasswd, busyboxGroup+"nogroup:x:65533:\n", "ID=alpine\nNAME=\"Alpine Linux (harden stand-in)\"\nVERSION_ID=3.20.0\n"),
-			File{Path: "/etc/alpine-release", Data: []byte("3.20.0\n")}), nil
-	},
-	"etc-debian": func() ([]File, error) {
-		return append(etcFiles(debianPasswd, debianGroup, "ID=debian\nNAME=\"Debian GNU/Linux (harden stand-in)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"),
-			File{Path: "/etc/debian_version", Data: []byte("12.6\n")},
-			File{Path: "/etc/shadow", Data: []byte(shadowFor(debianPasswd)), Mode: 0o640},
-			// As in the official images: downloaded .debs are deleted after each run.
-			File{Path: "/etc/apt/apt.conf.d/docker-clean", Data: []byte("DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb || true\"; };\n")},
-			// BusyBox has no bash applet; its ash takes bash's common options.
-			exe("/bin/bash", []byte("#!/bin/sh\nexec /bin/sh \"$@\"\n")),
-		), nil
-	},
+	"etc-alpine":      func() ([]File, error) { return alpineEtc("", ""), nil },
+	"etc-alpine-node": func() ([]File, error) { return alpineEtc(nodePasswd, nodeGroup), nil },
+	"etc-debian":      func() ([]File, error) { return debianEtc("", ""), nil },
+	"etc-debian-node": func() ([]File, error) { return debianEtc(nodePasswd, nodeGroup), nil },
 	"accounts-busybox": func() ([]File, error) {
 		return []File{
 			File{Path: "/usr/lib/harden-standin/accounts.sh", Data: shim("accounts.sh")},
@@ -294,6 +289,28 @@ const (
 	debianPasswd  = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nbin:x:2:2:bin:/bin:/usr/sbin/nologin\nsys:x:3:3:sys:/dev:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 	debianGroup   = "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\ntty:x:5:\nstaff:x:50:\nwww-data:x:33:\nusers:x:100:\nnogroup:x:65534:\n"
 )
+
+const (
+	nodePasswd = "node:x:1000:1000::/home/node:/bin/sh\n"
+	nodeGroup  = "node:x:1000:\n"
+)
+
+func alpineEtc(passwd, group string) []File {
+	return append(etcFiles(busyboxPasswd+passwd, busyboxGroup+"nogroup:x:65533:\n"+group, "ID=alpine\nNAME=\"Alpine Linux (harden stand-in)\"\nVERSION_ID=3.20.0\n"),
+		File{Path: "/etc/alpine-release", Data: []byte("3.20.0\n")})
+}
+
+func debianEtc(passwd, group string) []File {
+	passwd = debianPasswd + passwd
+	return append(etcFiles(passwd, debianGroup+group, "ID=debian\nNAME=\"Debian GNU/Linux (harden stand-in)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"),
+		File{Path: "/etc/debian_version", Data: []byte("12.6\n")},
+		File{Path: "/etc/shadow", Data: []byte(shadowFor(passwd)), Mode: 0o640},
+		// As in the official images: downloaded .debs are deleted after each run.
+		File{Path: "/etc/apt/apt.conf.d/docker-clean", Data: []byte("DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb || true\"; };\n")},
+		// BusyBox has no bash applet; its ash takes bash's common options.
+		exe("/bin/bash", []byte("#!/bin/sh\nexec /bin/sh \"$@\"\n")),
+	)
+}
 
 func etcFiles(passwd, group, osRelease string) []File {
 	files := []File{
