@@ -159,7 +159,9 @@ func EnsureBinaries(ctx context.Context, version string, log io.Writer) (Binarie
 
 	fmt.Fprintf(log, "bktest: building buildkitd and buildctl %s into %s (one-off, a few minutes)\n", version, dir)
 	dl := exec.CommandContext(ctx, goBin, "mod", "download", "-json", BuildKitModule+"@"+version)
-	dl.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	// Outside any module, so the download cannot touch the repository's go.sum.
+	dl.Dir = os.TempDir()
+	dl.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
 	out, err := dl.Output()
 	if err != nil {
 		return Binaries{}, fmt.Errorf("%w: go mod download %s@%s: %v %s", ErrCannotBuild, BuildKitModule, version, err, stderrOf(err))
