@@ -16,8 +16,8 @@ import (
 func TestDaemonConfigIsValidTOMLWithMirrors(t *testing.T) {
 	text := DaemonConfig{Dir: "/tmp/bk", Mirror: "127.0.0.1:5000"}.Config("overlayfs")
 	var cfg struct {
-		Root string
-		GRPC struct{ Address []string } `toml:"grpc"`
+		Root   string
+		GRPC   struct{ Address []string } `toml:"grpc"`
 		Worker struct {
 			OCI struct {
 				Enabled     bool
@@ -66,10 +66,10 @@ func TestDaemonEnvFailsRegistryFallbackFast(t *testing.T) {
 func TestRegistryRefMapsDockerfileNames(t *testing.T) {
 	r := &Registry{Addr: "127.0.0.1:5000"}
 	for in, want := range map[string]string{
-		"busybox":                          "127.0.0.1:5000/library/busybox:latest",
-		"python:3.11-slim":                 "127.0.0.1:5000/library/python:3.11-slim",
-		"docker.io/myorg/app:1":            "127.0.0.1:5000/myorg/app:1",
-		"gcr.io/distroless/static:nonroot": "127.0.0.1:5000/distroless/static:nonroot",
+		"busybox":                                   "127.0.0.1:5000/library/busybox:latest",
+		"python:3.11-slim":                          "127.0.0.1:5000/library/python:3.11-slim",
+		"docker.io/myorg/app:1":                     "127.0.0.1:5000/myorg/app:1",
+		"gcr.io/distroless/static:nonroot":          "127.0.0.1:5000/distroless/static:nonroot",
 		"busybox@sha256:" + strings.Repeat("a", 64): "127.0.0.1:5000/library/busybox@sha256:" + strings.Repeat("a", 64),
 	} {
 		ref, err := r.Ref(in)
