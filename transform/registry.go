@@ -28,6 +28,26 @@ var registry = []*Rule{
 	FromLatest,
 
 	// Report-only security and hygiene rules.
+	SecretInEnv,
+	HardcodedSecret,
+	SecretFileCopied,
+	CurlPipeShell,
+	InsecureDownload,
+	AddURLChecksum,
+	SudoInRun,
+	WorldWritable,
+	NonRootUser,
+	SSHServer,
+	ExposeInvalidPort,
+	MissingHealthcheck,
+	Pipefail,
+	RelativeWorkdir,
+	MaintainerDeprecated,
+	PackageUpgrade,
+	CopyAllNoDockerignore,
+	MultipleCmd,
+	CdInRun,
+	DebianFrontendEnv,
 
 	// Build-context rules.
 

@@ -89,7 +89,7 @@ func readsStdin(c *dockerfile.Command) bool {
 		switch {
 		case a == "-" || a == "-s" || a == "--":
 			return true
-		case a == "-c" || a == "-e" || a == "-m":
+		case a == "-c" || (a == "-e" || a == "-m") && !shells[c.Name()]:
 			return false // the code is an argument, not the input
 		case strings.HasPrefix(a, "-"):
 			continue

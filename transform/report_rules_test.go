@@ -1,0 +1,77 @@
+package transform
+
+import "testing"
+
+// Table tests for the judgements the report-only rules make on single
+// values; the golden cases show them in context.
+
+func TestSecretName(t *testing.T) {
+	secret := []string{"DB_PASSWORD", "db_pass", "NPM_TOKEN", "GITHUBTOKEN", "API_KEY", "aws-secret-access-key", "CLIENT_SECRET", "SECRET_KEY_BASE", "JAVA_KEYSTORE_PASSWORD", "HF_TOKEN", "STRIPE_APIKEY", "GOOGLE_CREDENTIALS"}
+	notSecret := []string{"PATH", "PWD", "GPG_KEY", "TOKENIZERS_PARALLELISM", "DB_PASSWORD_FILE", "API_KEY_ID", "SECRET_NAME", "PASSWORD_MIN_LENGTH", "BYPASS_CACHE", "NODE_VERSION", "KEY", "PUBLIC_KEY_URL", ""}
+	for _, n := range secret {
+		if !secretName(n) {
+			t.Errorf("secretName(%q) = false, want true", n)
+		}
+	}
+	for _, n := range notSecret {
+		if secretName(n) {
+			t.Errorf("secretName(%q) = true, want false", n)
+		}
+	}
+}
+
+func TestWorldWritableMode(t *testing.T) {
+	tests := map[string]bool{
+		"777": true, "0777": true, "666": true, "772": true, "1777": false, "755": false, "0644": false,
+		"o+w": true, "a+rwx": true, "ugo=rwx": true, "u+x,o+w": true, "a+wt": false, "+w": false,
+		"go-w": false, "u+rwx": false, "file.txt": false, "o+rx": false,
+	}
+	for mode, want := range tests {
+		if got := worldWritableMode(mode); got != want {
+			t.Errorf("worldWritableMode(%q) = %v, want %v", mode, got, want)
+		}
+	}
+}
+
+func TestInvalidPortSpec(t *testing.T) {
+	valid := []string{"80", "8080/tcp", "53/udp", "5000-5010", "0", "65535", "${PORT}", "9000/SCTP"}
+	invalid := []string{"65536", "80800", "80/http", "90-80", "80:80", "http", "-1", "80-"}
+	for _, s := range valid {
+		if why := invalidPortSpec(s); why != "" {
+			t.Errorf("invalidPortSpec(%q) = %q, want valid", s, why)
+		}
+	}
+	for _, s := range invalid {
+		if invalidPortSpec(s) == "" {
+			t.Errorf("invalidPortSpec(%q) = valid, want a reason", s)
+		}
+	}
+}
+
+func TestRootUser(t *testing.T) {
+	tests := map[string]bool{"root": true, "0": true, "root:root": true, "0:0": true, "00": true, "app": false, "10001": false, "10001:0": false, "node": false, "rootless": false}
+	for user, want := range tests {
+		if got := rootUser(user); got != want {
+			t.Errorf("rootUser(%q) = %v, want %v", user, got, want)
+		}
+	}
+}
+
+func TestSecretIn(t *testing.T) {
+	tests := map[string]string{
+		"https://user:pw@example.com/x":             "a password in a URL",
+		"https://user:${PW}@example.com/x":          "",
+		"https://user:$PW@example.com/x":            "",
+		"ssh://git@github.com/org/repo.git":         "",
+		"AKIAIOSFODNN7EXAMPLE":                      "an AWS access key",
+		"xoxb-1234567890-abcdefghij":                "a Slack token",
+		"-----BEGIN OPENSSH PRIVATE KEY-----":       "a private key",
+		"-----BEGIN CERTIFICATE-----":               "",
+		"sha256:24454f830cdb571e2c4ad15481119c43b3": "",
+	}
+	for text, want := range tests {
+		if got := secretIn(text); got != want {
+			t.Errorf("secretIn(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
