@@ -49,13 +49,13 @@ type Env struct {
 // not build anything.
 func Prereqs() string {
 	if os.Geteuid() != 0 {
-		return "BuildKit e2e tests need root (buildkitd's OCI worker and runc)"
+		return "e2e tests need root to run containers (buildkitd's OCI worker, runc)"
 	}
 	if _, err := lookRunc(); err != nil {
-		return "BuildKit e2e tests need runc: apt-get install runc (or run scripts/e2e-setup.sh)"
+		return "e2e tests need runc: apt-get install runc (or run scripts/e2e-setup.sh)"
 	}
 	if err := requireStatic(BusyboxPath); err != nil {
-		return "BuildKit e2e tests need a static busybox for base images: apt-get install busybox-static (" + err.Error() + ")"
+		return "e2e tests need a static busybox for base images: apt-get install busybox-static (" + err.Error() + ")"
 	}
 	return ""
 }
