@@ -1,0 +1,889 @@
+package ignore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+// maxRounds bounds conflict resolution. Every round drops an entry or adds
+// a re-inclusion for a path that had none, so real contexts settle in two.
+const maxRounds = 32
+
+// Generate plans the ignore file for df over the build context fsys,
+// merging with file (see Locate). The context's own ignore file is not
+// consulted: file is the one in force.
+func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Result, error) {
+	g := &generator{
+		fsys:    fsys,
+		file:    file,
+		opts:    opts,
+		max:     opts.MaxEntries,
+		single:  map[string]*patternmatcher.PatternMatcher{},
+		guarded: map[string]*guard{},
+		res:     &Result{Path: file.Path, Shared: file.Shared, Old: file.Data},
+	}
+	g.facts = append(g.facts, readFacts(df))
+	for _, s := range opts.Siblings {
+		g.facts = append(g.facts, readFacts(s))
+	}
+	if err := g.readExisting(); err != nil {
+		return nil, err
+	}
+	g.chooseEntries()
+	if err := g.scanContext(); err != nil {
+		return nil, err
+	}
+	g.fixUserConflicts()
+	if err := g.resolve(); err != nil {
+		return nil, err
+	}
+	g.res.New = g.render()
+	after, partial, err := measure(fsys, g.patterns(), g.max)
+	if err != nil {
+		return nil, fmt.Errorf("%s: measuring the build context: %w", g.contextName(), err)
+	}
+	g.res.After, g.res.Partial = after, g.res.Partial || partial
+	g.judgeSecrets()
+	g.report()
+	return g.res, nil
+}
+
+// generator holds one run's state.
+type generator struct {
+	fsys  fs.FS
+	file  *File
+	opts  Options
+	max   int
+	facts []*facts // facts[0] is the Dockerfile; the rest share its ignore file
+
+	lines   []line   // the existing file's patterns with their line numbers
+	old     []string // the existing patterns, as BuildKit reads them
+	oldPM   *patternmatcher.PatternMatcher
+	oldNegs []line // the existing file's negations
+
+	entries []*candidate
+	negs    []*negation
+	guards  []*guard
+	guarded map[string]*guard // by path, for secrets still sent
+
+	single map[string]*patternmatcher.PatternMatcher
+	res    *Result
+
+	secrets []Secret
+	present map[*candidate]bool // skipped entries that match something in the context
+}
+
+// line is one pattern of the existing ignore file.
+type line struct {
+	pattern string // as ignorefile.ReadAll returns it; negations keep "!"
+	number  int
+}
+
+// candidate is an entry harden wants to add.
+type candidate struct {
+	entry
+	dropped bool
+	reason  string // why it was dropped
+	// conditional is set when the entry's condition dropped it: it is
+	// reported only when the context holds something it would match.
+	conditional bool
+}
+
+// negation re-includes what an added entry would hide.
+type negation struct {
+	pattern string // without the leading "!"
+	why     string
+	for_    *candidate // the entry it makes room for; nil for a fix of the user's lines
+}
+
+// guardKind says why a path must stay in the context.
+type guardKind int
+
+const (
+	guardNamed       guardKind = iota // a COPY, ADD or bind mount names it
+	guardInside                       // it is inside a folder one names: junk may still go
+	guardUserNegated                  // the existing file re-includes it with "!"
+	guardCertificate                  // a certificate or public key, not a private key
+)
+
+// guard is a path harden's entries must not hide.
+type guard struct {
+	path string // context path; for sources not in the context, a path the source would match
+	kind guardKind
+	// negate re-includes the path when a wildcard entry hides it: the
+	// escaped path, or the source's own glob.
+	negate string
+	scope  string  // for guardInside: the named folder
+	by     *facts  // for guardInside: the Dockerfile that copies the folder
+	src    *source // for guardInside: the instruction that copies it
+	why    string  // a sentence naming the instruction or line
+}
+
+func (g *generator) contextName() string {
+	if g.file.Path != "" {
+		return path.Dir(strings.ReplaceAll(g.file.Path, `\`, "/"))
+	}
+	return "build context"
+}
+
+// readExisting parses the ignore file in force with BuildKit's own reader.
+func (g *generator) readExisting() error {
+	if g.file.Data == nil {
+		return nil
+	}
+	n := 0
+	for _, text := range splitLines(g.file.Data) {
+		n++
+		if n == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		pats, err := ignorefile.ReadAll(strings.NewReader(text))
+		if err != nil || len(pats) == 0 {
+			continue
+		}
+		if _, err := patternmatcher.New(pats); err != nil {
+			return fmt.Errorf("%s:%d: %v", g.file.Path, n, err)
+		}
+		l := line{pattern: pats[0], number: n}
+		g.lines = append(g.lines, l)
+		g.old = append(g.old, l.pattern)
+		if strings.HasPrefix(l.pattern, "!") {
+			g.oldNegs = append(g.oldNegs, l)
+		}
+	}
+	pm, err := patternmatcher.New(g.old)
+	if err != nil {
+		return fmt.Errorf("%s: %v", g.file.Path, err)
+	}
+	g.oldPM = pm
+	return nil
+}
+
+// splitLines splits on \n, dropping a trailing \r, as bufio.ScanLines does
+// for ignorefile.ReadAll.
+func splitLines(data []byte) []string {
+	var out []string
+	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		l = bytes.TrimSuffix(l, []byte("\n"))
+		l = bytes.TrimSuffix(l, []byte("\r"))
+		out = append(out, string(l))
+	}
+	return out
+}
+
+// chooseEntries picks the catalog entries for the project's ecosystems,
+// drops those whose condition fails and those the existing file already
+// covers.
+func (g *generator) chooseEntries() {
+	ecos := g.opts.Ecosystems
+	if ecos == nil {
+		ecos = inferEcosystems(g.fsys)
+		g.res.Inferred = true
+	}
+	g.res.Ecosystems = append([]string{}, ecos...)
+	all := slices.Clone(alwaysEntries)
+	for _, e := range Ecosystems {
+		if slices.Contains(ecos, e) {
+			all = append(all, ecosystemEntries[e]...)
+		}
+	}
+	for _, out := range g.opts.BuildOutputs {
+		p := strings.Trim(strings.ReplaceAll(out, `\`, "/"), "/")
+		if p == "" || p == "." {
+			continue
+		}
+		all = append(all, entry{pattern: escapeOrEmpty(p), group: groupBuildOutput, why: "the Dockerfile rebuilds it"})
+	}
+	g.present = map[*candidate]bool{}
+	seen := map[string]bool{}
+	for _, e := range all {
+		c := &candidate{entry: e}
+		when := e.when
+		if e.rebuilt != nil {
+			when = func(g *generator) (bool, string) { return g.rebuiltEverywhere(e.rebuilt) }
+		}
+		if when != nil {
+			if ok, why := when(g); !ok {
+				if why == "" {
+					continue // does not apply here: another entry may take the pattern
+				}
+				c.dropped, c.reason, c.conditional = true, why, true
+				g.present[c] = false // set during the walk when the context holds a match
+			}
+		}
+		if e.pattern == "" || seen[e.pattern] {
+			continue
+		}
+		seen[e.pattern] = true
+		if !c.dropped && g.covered(e.pattern) {
+			continue
+		}
+		g.entries = append(g.entries, c)
+	}
+}
+
+// covered reports whether the existing file already has the pattern, or
+// one that excludes every path the pattern stands for.
+func (g *generator) covered(pattern string) bool {
+	norm := normalize(pattern)
+	if slices.Contains(g.old, norm) {
+		return true
+	}
+	if g.oldPM == nil {
+		return false
+	}
+	for _, p := range probes(norm) {
+		if hit, _ := g.oldPM.MatchesOrParentMatches(p); !hit {
+			return false
+		}
+	}
+	return true
+}
+
+// normalize cleans a pattern as BuildKit reads it from a file.
+func normalize(pattern string) string {
+	pats, _ := ignorefile.ReadAll(strings.NewReader(pattern))
+	if len(pats) == 0 {
+		return ""
+	}
+	return pats[0]
+}
+
+// probes turns a pattern into concrete paths it matches: one at the root
+// and, for "**/" patterns, one deeper.
+func probes(pattern string) []string {
+	if rest, ok := strings.CutPrefix(pattern, "**/"); ok {
+		p := concrete(rest)
+		return []string{p, "probe/dir/" + p}
+	}
+	return []string{concrete(pattern)}
+}
+
+// concrete replaces wildcards with a character they match.
+func concrete(pattern string) string {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '\\':
+			if i+1 < len(pattern) {
+				i++
+				b.WriteByte(pattern[i])
+			}
+		case '*', '?':
+			if c == '*' && i+1 < len(pattern) && pattern[i+1] == '*' {
+				i++
+				if i+1 < len(pattern) && pattern[i+1] == '/' {
+					i++
+				}
+				continue
+			}
+			b.WriteByte('x')
+		case '[':
+			end := strings.IndexByte(pattern[i:], ']')
+			if end < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			class := pattern[i+1 : i+end]
+			i += end
+			if class != "" && class[0] != '^' && class[0] != '!' {
+				b.WriteByte(class[0])
+			} else {
+				b.WriteByte('x')
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// escapePattern writes a literal path as a pattern that matches only it.
+// Paths with leading or trailing blanks cannot be written, since ignore
+// files trim them.
+func escapePattern(p string) (string, bool) {
+	if p == "" || p != strings.TrimSpace(p) || strings.ContainsAny(p, "\r\n") {
+		return "", false
+	}
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]\^`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), true
+}
+
+// isLiteralPattern reports whether a pattern matches one path only (its
+// wildcards, if any, are escaped).
+func isLiteralPattern(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '*', '?', '[':
+			return false
+		}
+	}
+	return true
+}
+
+func escapeOrEmpty(p string) string {
+	s, _ := escapePattern(p)
+	return s
+}
+
+// matcher caches a one-pattern matcher; a negation is matched as the
+// pattern it re-includes.
+func (g *generator) matcher(pattern string) *patternmatcher.PatternMatcher {
+	pattern = strings.TrimPrefix(pattern, "!")
+	if pm, ok := g.single[pattern]; ok {
+		return pm
+	}
+	pm, err := patternmatcher.New([]string{pattern})
+	if err != nil {
+		pm, _ = patternmatcher.New(nil)
+	}
+	g.single[pattern] = pm
+	return pm
+}
+
+func (g *generator) matches(pattern, p string) bool {
+	hit, _ := g.matcher(pattern).MatchesOrParentMatches(p)
+	return hit
+}
+
+// patterns is the final list: the existing file, the kept entries, then
+// the re-inclusions.
+func (g *generator) patterns() []string {
+	out := slices.Clone(g.old)
+	for _, c := range g.entries {
+		if !c.dropped {
+			out = append(out, c.pattern)
+		}
+	}
+	for _, n := range g.negs {
+		out = append(out, "!"+n.pattern)
+	}
+	return out
+}
+
+// scanContext walks what the existing file lets through: it measures the
+// context, finds secrets, and records every path the Dockerfiles read.
+func (g *generator) scanContext() error {
+	type reader struct {
+		why string
+		by  *facts
+		src *source
+	}
+	type namedDir struct {
+		prefix, path string
+		reader
+	}
+	type globSource struct {
+		pattern string
+		reader
+	}
+	literal := map[string]reader{} // named path -> the first instruction naming it
+	var globs []globSource
+	for _, fa := range g.facts {
+		for i := range fa.sources {
+			s := &fa.sources[i]
+			r := reader{why: s.where + " reads it", by: fa, src: s}
+			switch {
+			case s.path == "." && s.unresolved:
+				g.res.Warnings = append(g.res.Warnings, fmt.Sprintf("%s: harden cannot tell which files it reads, since a build argument without a default names them; check the ignore file against the values you pass", s.where))
+			case s.path == ".":
+			case s.glob:
+				globs = append(globs, globSource{s.path, r})
+			default:
+				if _, dup := literal[s.path]; !dup {
+					literal[s.path] = r
+				}
+			}
+		}
+	}
+	var oldNegPM *patternmatcher.PatternMatcher
+	if len(g.oldNegs) > 0 {
+		var pats []string
+		for _, l := range g.oldNegs {
+			pats = append(pats, strings.TrimPrefix(l.pattern, "!"))
+		}
+		oldNegPM, _ = patternmatcher.New(pats)
+	}
+	seen := map[string]bool{}
+	globHit := make([]bool, len(globs))
+	var stack []namedDir
+	var skippedPM []*candidate
+	for c := range g.present {
+		skippedPM = append(skippedPM, c)
+	}
+	var before Size
+	partial, err := walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+		before.add(e)
+		p := e.path
+		for _, c := range skippedPM {
+			if !g.present[c] && g.matches(c.pattern, p) {
+				g.present[c] = true
+			}
+		}
+		if e.dir || e.mode.IsRegular() {
+			if kind, ok := classify(g.fsys, p, e.dir); ok && !g.insideSecret(p) {
+				sp := p
+				if e.dir {
+					sp += "/"
+				}
+				g.secrets = append(g.secrets, Secret{Path: sp, Kind: kind})
+			}
+		}
+		for len(stack) > 0 && !strings.HasPrefix(p, stack[len(stack)-1].prefix) {
+			stack = stack[:len(stack)-1]
+		}
+		var named *reader
+		if r, ok := literal[p]; ok {
+			named = &r
+			seen[p] = true
+		} else {
+			for i, gs := range globs {
+				if ok, _ := path.Match(gs.pattern, p); ok {
+					named = &gs.reader
+					globHit[i] = true
+					break
+				}
+			}
+		}
+		switch {
+		case named != nil:
+			g.guard(&guard{path: p, kind: guardNamed, negate: escapeOrEmpty(p), why: named.why})
+			if e.dir {
+				stack = append(stack, namedDir{prefix: p + "/", path: p, reader: *named})
+			}
+		case oldNegPM != nil && matchesPM(oldNegPM, p):
+			g.guard(&guard{path: p, kind: guardUserNegated, why: "your " + g.fileName() + " re-includes it"})
+		case isPublicCertificate(g.fsys, p) && e.mode.IsRegular():
+			g.guard(&guard{path: p, kind: guardCertificate, negate: escapeOrEmpty(p), why: "it is a certificate or public key, not a private key"})
+		case len(stack) > 0:
+			top := stack[len(stack)-1]
+			g.guard(&guard{path: p, kind: guardInside, scope: top.path, by: top.by, src: top.src, why: strings.TrimSuffix(top.why, " reads it") + " copies the folder that holds it"})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: reading the build context: %w", g.contextName(), err)
+	}
+	g.res.Before, g.res.Partial = before, partial
+
+	// Sources the context does not hold (yet: CI often builds dist/ before
+	// docker build) are guarded by name.
+	for p, r := range sortedMap(literal) {
+		if !seen[p] {
+			g.guard(&guard{path: p, kind: guardNamed, negate: escapeOrEmpty(p), why: r.why})
+		}
+	}
+	for i, gs := range globs {
+		if !globHit[i] {
+			g.guard(&guard{path: concrete(gs.pattern), kind: guardNamed, negate: gs.pattern, why: gs.why})
+		}
+	}
+	// The user's negations stand for paths that may appear later too.
+	for _, l := range g.oldNegs {
+		pat := strings.TrimPrefix(l.pattern, "!")
+		for _, p := range probes(pat) {
+			if _, ok := g.guarded[p]; !ok {
+				g.guard(&guard{path: p, kind: guardUserNegated, why: fmt.Sprintf("your %s line %d re-includes it", g.fileName(), l.number)})
+			}
+		}
+	}
+	return nil
+}
+
+func (g *generator) guard(gd *guard) {
+	g.guards = append(g.guards, gd)
+	if _, ok := g.guarded[gd.path]; !ok {
+		g.guarded[gd.path] = gd
+	}
+}
+
+// insideSecret reports whether p is inside a folder already reported as a
+// secret as a whole.
+func (g *generator) insideSecret(p string) bool {
+	if n := len(g.secrets); n > 0 {
+		last := g.secrets[n-1].Path
+		return strings.HasSuffix(last, "/") && strings.HasPrefix(p, last)
+	}
+	return false
+}
+
+func (g *generator) fileName() string {
+	if g.file.Path == "" {
+		return ".dockerignore"
+	}
+	return path.Base(strings.ReplaceAll(g.file.Path, `\`, "/"))
+}
+
+func matchesPM(pm *patternmatcher.PatternMatcher, p string) bool {
+	hit, _ := pm.MatchesOrParentMatches(p)
+	return hit
+}
+
+// fixUserConflicts re-includes paths a COPY or ADD names by their literal
+// path when the existing file already hides all of them: BuildKit then
+// fails with "not found", so the user's line cannot be what they meant.
+// Wildcard sources are left alone (there the exclusion may be the point)
+// and reported.
+func (g *generator) fixUserConflicts() {
+	if g.oldPM == nil {
+		return
+	}
+	done := map[string]bool{}
+	for _, fa := range g.facts {
+		for _, s := range fa.sources {
+			if s.path == "." || s.unresolved || done[s.path] {
+				continue
+			}
+			done[s.path] = true
+			if s.glob {
+				matches, _ := fs.Glob(g.fsys, s.path)
+				for _, m := range matches {
+					if matchesPM(g.oldPM, m) {
+						lineNo, pat := g.decidingLine(m)
+						g.res.Warnings = append(g.res.Warnings, fmt.Sprintf("%s: your %s line %d (%s) hides %s from it; harden left that to you", s.where, g.fileName(), lineNo, pat, m))
+					}
+				}
+				continue
+			}
+			if _, err := fs.Stat(g.fsys, s.path); err != nil || g.sentAnything(s.path) {
+				continue
+			}
+			lineNo, pat := g.decidingLine(s.path)
+			neg, ok := escapePattern(s.path)
+			if !ok {
+				g.res.Warnings = append(g.res.Warnings, fmt.Sprintf("%s: your %s line %d (%s) hides it, and its name cannot be written as a pattern", s.where, g.fileName(), lineNo, pat))
+				continue
+			}
+			g.negs = append(g.negs, &negation{pattern: neg, why: fmt.Sprintf("%s, but your %s line %d (%s) hid it, so the build failed with \"not found\"", strings.TrimSuffix(s.where, " reads it"), g.fileName(), lineNo, pat)})
+		}
+	}
+}
+
+// sentAnything reports whether the existing file lets p, or anything
+// inside it, through: BuildKit sends a folder whenever part of it is sent.
+func (g *generator) sentAnything(p string) bool {
+	if !matchesPM(g.oldPM, p) {
+		return true
+	}
+	found := false
+	prefix := p + "/"
+	_, _ = walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+		if e.path == p || strings.HasPrefix(e.path, prefix) {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+var errStop = errors.New("stop")
+
+// decidingLine finds the existing line that decides p's fate.
+func (g *generator) decidingLine(p string) (int, string) {
+	for i := len(g.lines) - 1; i >= 0; i-- {
+		if g.matches(g.lines[i].pattern, p) {
+			return g.lines[i].number, g.lines[i].pattern
+		}
+	}
+	return 0, ""
+}
+
+// resolve drops or re-includes until no added entry hides a guarded path,
+// then makes sure no re-inclusion sends what the existing file excluded.
+func (g *generator) resolve() error {
+	for round := 0; round < maxRounds; round++ {
+		changed := g.resolveGuards()
+		if !changed {
+			var err error
+			changed, err = g.undoGrowth()
+			if err != nil {
+				return err
+			}
+		}
+		if !changed {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: harden's ignore entries did not settle; please report this context", g.contextName())
+}
+
+func (g *generator) resolveGuards() bool {
+	views := map[string]*view{}
+	changed := false
+	for _, gd := range g.guards {
+		allowed := g.allowedAt(gd)
+		key := ""
+		for _, c := range allowed {
+			key += c.pattern + "\n"
+		}
+		v := views[key]
+		if v == nil {
+			v = g.newView(allowed)
+			views[key] = v
+		}
+		if !matchesPM(v.added, gd.path) || !matchesPM(v.full, gd.path) {
+			continue
+		}
+		if g.oldPM != nil && matchesPM(g.oldPM, gd.path) {
+			continue // hidden before harden touched the file
+		}
+		c := g.responsible(v.patterns, gd.path)
+		if c == nil || c.dropped {
+			continue
+		}
+		g.makeRoom(c, gd)
+		changed = true
+		clear(views) // stale now
+	}
+	return changed
+}
+
+// allowedAt lists the kept entries that may hide a guarded path: inside a
+// folder a COPY names, junk, and what the Dockerfile recreates there.
+func (g *generator) allowedAt(gd *guard) []*candidate {
+	if gd.kind != guardInside {
+		return nil
+	}
+	var out []*candidate
+	for _, c := range g.entries {
+		if c.dropped || !c.junk && (c.rebuilt == nil || !g.matches(c.pattern, gd.path)) {
+			continue
+		}
+		if c.allowedInside(gd, g.shallowestMatch(c, gd)) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// view is the final pattern list as one guarded path sees it: entries
+// allowed to hide it are left out.
+type view struct {
+	patterns []string
+	full     *patternmatcher.PatternMatcher // all of patterns
+	added    *patternmatcher.PatternMatcher // the added entries alone, a quick first test
+}
+
+func (g *generator) newView(allowed []*candidate) *view {
+	v := &view{patterns: slices.Clone(g.old)}
+	var added []string
+	for _, c := range g.entries {
+		if !c.dropped && !slices.Contains(allowed, c) {
+			v.patterns = append(v.patterns, c.pattern)
+			added = append(added, c.pattern)
+		}
+	}
+	for _, n := range g.negs {
+		v.patterns = append(v.patterns, "!"+n.pattern)
+	}
+	v.full, _ = patternmatcher.New(v.patterns)
+	v.added, _ = patternmatcher.New(added)
+	return v
+}
+
+// responsible finds the added entry that decides p is excluded under pats.
+func (g *generator) responsible(pats []string, p string) *candidate {
+	for i := len(pats) - 1; i >= 0; i-- {
+		if !g.matches(pats[i], p) {
+			continue
+		}
+		if strings.HasPrefix(pats[i], "!") {
+			return nil
+		}
+		for _, c := range g.entries {
+			if c.pattern == pats[i] && !c.dropped {
+				return c
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// makeRoom drops an entry written as a plain path, or re-includes the
+// guarded path after a wildcard entry so that the entry keeps doing its job
+// elsewhere.
+func (g *generator) makeRoom(c *candidate, gd *guard) {
+	neg := ""
+	if !isLiteralPattern(c.pattern) {
+		switch gd.kind {
+		case guardUserNegated:
+			neg = g.userNegationFor(gd.path)
+		case guardInside:
+			neg = escapeOrEmpty(g.shallowestMatch(c, gd))
+		default:
+			neg = gd.negate
+		}
+	}
+	if neg == "" || slices.ContainsFunc(g.negs, func(n *negation) bool { return n.pattern == neg }) {
+		c.dropped, c.reason = true, gd.why
+		return
+	}
+	g.negs = append(g.negs, &negation{pattern: neg, why: gd.why, for_: c})
+}
+
+// userNegationFor returns the existing negation that re-includes p.
+func (g *generator) userNegationFor(p string) string {
+	for i := len(g.oldNegs) - 1; i >= 0; i-- {
+		if g.matches(g.oldNegs[i].pattern, p) {
+			return strings.TrimPrefix(g.oldNegs[i].pattern, "!")
+		}
+	}
+	return ""
+}
+
+// shallowestMatch is the highest folder between a named folder and the
+// guarded path that the entry matches, so that one re-inclusion covers,
+// say, a whole node_modules inside a copied folder.
+func (g *generator) shallowestMatch(c *candidate, gd *guard) string {
+	rest := strings.TrimPrefix(gd.path, gd.scope+"/")
+	cur := gd.scope
+	for _, part := range strings.Split(rest, "/") {
+		cur += "/" + part
+		if g.matches(c.pattern, cur) {
+			return cur
+		}
+	}
+	return gd.path
+}
+
+// undoGrowth checks that no re-inclusion harden added for its own entries
+// sends a path the existing file excluded (a folder re-included whole may
+// hold such paths); the entry is dropped instead.
+func (g *generator) undoGrowth() (bool, error) {
+	var mine []*negation
+	for _, n := range g.negs {
+		if n.for_ != nil {
+			mine = append(mine, n)
+		}
+	}
+	if len(mine) == 0 || g.oldPM == nil {
+		return false, nil
+	}
+	full, err := patternmatcher.New(g.patterns())
+	if err != nil {
+		return false, err
+	}
+	pats := g.patterns()
+	var culprit *negation
+	seen := 0
+	max := g.max
+	if max <= 0 {
+		max = DefaultMaxEntries
+	}
+	err = fs.WalkDir(g.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return nil
+		}
+		if seen++; seen > max {
+			return errStop
+		}
+		touched := false
+		for _, n := range mine {
+			if g.matches(n.pattern, p) {
+				touched = true
+				break
+			}
+		}
+		if !touched || !matchesPM(g.oldPM, p) || matchesPM(full, p) {
+			return nil
+		}
+		for i := len(pats) - 1; i >= 0; i-- {
+			if g.matches(pats[i], p) {
+				for _, n := range mine {
+					if "!"+n.pattern == pats[i] {
+						culprit = n
+						return errStop
+					}
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return false, err
+	}
+	if culprit == nil {
+		return false, nil
+	}
+	g.negs = slices.DeleteFunc(g.negs, func(n *negation) bool { return n == culprit })
+	culprit.for_.dropped = true
+	culprit.for_.reason = culprit.why + "; re-including it would also send files your " + g.fileName() + " excludes"
+	return true, nil
+}
+
+// judgeSecrets says, for each secret the old file let through, whether the
+// new one keeps it out, and if not, why.
+func (g *generator) judgeSecrets() {
+	full, _ := patternmatcher.New(g.patterns())
+	for _, s := range g.secrets {
+		p := strings.TrimSuffix(s.Path, "/")
+		out := SecretOutcome{Secret: s, Excluded: matchesPM(full, p)}
+		if !out.Excluded {
+			switch {
+			case g.guarded[p] != nil:
+				out.Reason = g.guarded[p].why + "; remove it from the context or pass it with RUN --mount=type=secret"
+			case s.Kind == "npm registry token":
+				out.Reason = "npm may need its registry settings during the build, so harden leaves .npmrc in; pass the token with RUN --mount=type=secret instead"
+			default:
+				out.Reason = "an entry that would hide it was left out; see the skipped entries"
+			}
+		}
+		g.res.Secrets = append(g.res.Secrets, out)
+	}
+}
+
+// report fills the result's lists of added and skipped patterns.
+func (g *generator) report() {
+	for _, c := range g.entries {
+		switch {
+		case !c.dropped:
+			g.res.Added = append(g.res.Added, Change{Pattern: c.pattern, Reason: c.why})
+		case c.reason == "" || c.conditional && !g.present[c]:
+		default:
+			g.res.Skipped = append(g.res.Skipped, Change{Pattern: c.pattern, Reason: c.reason})
+		}
+	}
+	for _, n := range g.negs {
+		g.res.Added = append(g.res.Added, Change{Pattern: "!" + n.pattern, Reason: n.why})
+	}
+}
+
+// sortedMap iterates a map in key order, so that output is stable.
+func sortedMap[V any](m map[string]V) func(func(string, V) bool) {
+	return func(yield func(string, V) bool) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package ignore
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/moby/patternmatcher"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+// The walk must send exactly what BuildKit's client sends: compare harden's
+// io/fs adapter with fsutil's own walker over the same folder on disk, for
+// patterns that exercise parent exclusion, re-inclusion inside an excluded
+// folder, ** and symlinks.
+func TestWalkMatchesFsutil(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{
+		"app.py", "README.md", "docs/a.md", "docs/keep/b.md", "build/out.bin", "build/keep.txt",
+		"src/pkg/__pycache__/m.pyc", "src/pkg/m.py", ".git/HEAD", "deep/a/b/c/.env", "node_modules/x/index.js",
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("app.py", filepath.Join(dir, "link.py")); err != nil {
+		t.Fatal(err)
+	}
+	patterns := [][]string{
+		nil,
+		{"build", "!build/keep.txt"},
+		{"*.md", "!README.md", "docs", "!docs/keep"},
+		{"**/__pycache__", "**/.env", ".git", "node_modules/**"},
+		{"*", "!src", "src/**/*.pyc"},
+		{"**", "!app.py"},
+	}
+	for _, pats := range patterns {
+		var want []string
+		err := fsutil.WalkDir(context.Background(), dir, &fsutil.FilterOpt{ExcludePatterns: pats}, func(p string, _ fs.DirEntry, err error) error {
+			want = append(want, filepath.ToSlash(p))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if _, err := walkSent(os.DirFS(dir), pats, 0, func(e sentEntry) error {
+			got = append(got, e.path)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("patterns %q:\n got  %q\n want %q", pats, got, want)
+		}
+	}
+}
+
+func TestWalkStopsAtTheEntryLimit(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		fsys[n] = &fstest.MapFile{Data: []byte("x")}
+	}
+	size, partial, err := measure(fsys, nil, 3)
+	if err != nil || !partial || size.Files != 3 {
+		t.Fatalf("measure with a limit of 3 = %+v, partial %v, %v", size, partial, err)
+	}
+	size, partial, err = measure(fsys, nil, 0)
+	if err != nil || partial || size.Files != 5 || size.Bytes != 5 {
+		t.Fatalf("measure without a limit = %+v, partial %v, %v", size, partial, err)
+	}
+}
+
+func TestFindSecrets(t *testing.T) {
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n"
+	cert := "-----BEGIN CERTIFICATE-----\nnot-a-real-certificate\n-----END CERTIFICATE-----\n"
+	fsys := fstest.MapFS{
+		".env":                       {Data: []byte("A=1")},
+		".env.local":                 {Data: []byte("A=1")},
+		".env.example":               {Data: []byte("A=")},
+		"config/.env.Sample":         {Data: []byte("A=")},
+		"id_ed25519":                 {Data: []byte(key)},
+		"id_ed25519.pub":             {Data: []byte("ssh-ed25519 AAAA")},
+		"tls/server.pem":             {Data: []byte(cert + strings.Replace(key, "OPENSSH ", "", -1))},
+		"tls/ca.pem":                 {Data: []byte(cert)},
+		"tls/keynote.key":            {Data: []byte("a presentation")},
+		".aws/credentials":           {Data: []byte("[default]")},
+		".aws/config":                {Data: []byte("[default]")},
+		"gcloud/client.go":           {Data: []byte("package gcloud")},
+		"home/gcloud/credentials.db": {Data: []byte("x")},
+		".npmrc":                     {Data: []byte("//registry.npmjs.org/:_authToken=not-a-real-token\n")},
+		"web/.npmrc":                 {Data: []byte("registry=https://registry.example.com/\n//r/:_authToken=${NPM_TOKEN}\n")},
+		".pypirc":                    {Data: []byte("[pypi]\nusername = __token__\npassword = not-a-real-token\n")},
+		".git-credentials":           {Data: []byte("https://u:p@example.com")},
+		".netrc":                     {Data: []byte("machine x")},
+		"infra/terraform.tfstate":    {Data: []byte("{}")},
+		"certs/client.p12":           {Data: []byte{0x30, 0x82}},
+		".docker/config.json":        {Data: []byte(`{"auths": {"r": {"auth": "eA=="}}}`)},
+		"app.py":                     {Data: []byte("print(1)")},
+	}
+	got, partial, err := FindSecrets(fsys, []string{".npmrc"}, 0)
+	if err != nil || partial {
+		t.Fatal(err, partial)
+	}
+	var paths []string
+	for _, s := range got {
+		paths = append(paths, s.Path+" ("+s.Kind+")")
+	}
+	want := []string{
+		".aws/ (AWS credentials folder)",
+		".docker/config.json (Docker registry credentials)",
+		".env (dotenv file)",
+		".env.local (dotenv file)",
+		".git-credentials (git credentials)",
+		".netrc (netrc credentials)",
+		".pypirc (PyPI credentials)",
+		"certs/client.p12 (PKCS#12 bundle (it carries a private key))",
+		"home/gcloud/ (Google Cloud credentials folder)",
+		"id_ed25519 (SSH private key)",
+		"infra/terraform.tfstate (Terraform state (it stores resource secrets in plain text))",
+		"tls/server.pem (private key)",
+		"web/.npmrc (npm registry token)",
+	}
+	if !slices.Equal(paths, want) {
+		t.Errorf("FindSecrets:\n got  %q\n want %q", paths, want)
+	}
+}
+
+func TestLocate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(dockerfile, wantName string, wantShared, wantExists bool) {
+		t.Helper()
+		f, err := Locate(filepath.Join(dir, dockerfile), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f.Path) != wantName || f.Shared != wantShared || (f.Data != nil) != wantExists {
+			t.Errorf("Locate(%s) = %s shared=%v exists=%v, want %s shared=%v exists=%v", dockerfile, filepath.Base(f.Path), f.Shared, f.Data != nil, wantName, wantShared, wantExists)
+		}
+	}
+	write("Dockerfile", "FROM scratch\n")
+	write("api.Dockerfile", "FROM scratch\n")
+	check("Dockerfile", ".dockerignore", true, false)
+	check("api.Dockerfile", "api.Dockerfile.dockerignore", false, false)
+	write(".dockerignore", "")
+	check("api.Dockerfile", ".dockerignore", true, true)
+	write("api.Dockerfile.dockerignore", ".git\n")
+	check("api.Dockerfile", "api.Dockerfile.dockerignore", false, true)
+	check("Dockerfile", ".dockerignore", true, true)
+}
+
+// generate runs Generate over an in-memory context with an existing file.
+func generate(t *testing.T, fsys fstest.MapFS, src, existing string, opts Options) *Result {
+	t.Helper()
+	df, err := dockerfile.Parse("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := &File{Path: ".dockerignore", Shared: true}
+	if existing != "" {
+		file.Data = []byte(existing)
+	}
+	res, err := Generate(fsys, df, file, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestMergeKeepsTheFileAsItIs(t *testing.T) {
+	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
+	for _, existing := range []string{"node_modules", "\ufeff# with a BOM\nnode_modules\n", "a\n\n\n", "a\r\nb"} {
+		res := generate(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{}})
+		if !strings.HasPrefix(string(res.New), existing) {
+			t.Errorf("%q: the old text is not kept at the start:\n%s", existing, res.New)
+		}
+		rest := strings.TrimPrefix(string(res.New), existing)
+		wantEOL := "\n"
+		if strings.Contains(existing, "\r\n") {
+			wantEOL = "\r\n"
+		}
+		if !strings.Contains(rest, wantEOL+Marker) && !strings.HasPrefix(rest, Marker) {
+			t.Errorf("%q: the block does not start on a line of its own:\n%q", existing, rest)
+		}
+		if strings.Contains(rest, wantEOL+wantEOL+wantEOL) || strings.HasPrefix(rest, wantEOL+wantEOL) && strings.HasSuffix(existing, "\n\n") {
+			t.Errorf("%q: more than one blank line before the block:\n%q", existing, rest)
+		}
+		if wantEOL == "\r\n" && strings.Count(rest, "\n") != strings.Count(rest, "\r\n") {
+			t.Errorf("%q: the block mixes line endings", existing)
+		}
+	}
+}
+
+func TestEquivalentSpellingsAreNotRepeated(t *testing.T) {
+	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
+	existing := "/.git/\n./.vscode\n.idea/**\n**/*.log\n*.pyc\n"
+	res := generate(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{"python"}})
+	added := map[string]bool{}
+	for _, c := range res.Added {
+		added[c.Pattern] = true
+	}
+	for _, p := range []string{".git", ".vscode", "**/*.log"} {
+		if added[p] {
+			t.Errorf("%s added although the file has it in another spelling", p)
+		}
+	}
+	// .idea/** leaves the folder itself, and *.pyc only covers the root:
+	// the broader entries are still worth adding.
+	for _, p := range []string{"**/*.py[cod]"} {
+		if !added[p] {
+			t.Errorf("%s not added, though the file only covers the root", p)
+		}
+	}
+}
+
+func TestBadExistingPatternNamesTheLine(t *testing.T) {
+	df, _ := dockerfile.Parse("Dockerfile", []byte("FROM scratch\n"))
+	_, err := Generate(fstest.MapFS{}, df, &File{Path: "ctx/.dockerignore", Data: []byte("# ok\nfine\n[\n")}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "ctx/.dockerignore:3:") {
+		t.Fatalf("error = %v, want one naming ctx/.dockerignore:3", err)
+	}
+}
+
+func TestDockerfileAndIgnoreFileCanBeExcluded(t *testing.T) {
+	// BuildKit reads the Dockerfile and .dockerignore through their own
+	// transfers, so excluding them is safe, unless a COPY names them.
+	fsys := fstest.MapFS{"Dockerfile": {Data: []byte("x")}, "app": {Data: []byte("x")}}
+	res := generate(t, fsys, "FROM scratch\nCOPY . .\n", "", Options{Ecosystems: []string{}})
+	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "**/Dockerfile*" }) {
+		t.Errorf("Dockerfiles are not excluded: %v", res.Added)
+	}
+	res = generate(t, fsys, "FROM scratch\nCOPY Dockerfile /src/\n", "", Options{Ecosystems: []string{}})
+	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "!Dockerfile" }) {
+		t.Errorf("a Dockerfile the build copies is not re-included: %v", res.Added)
+	}
+}
+
+func TestEscapePattern(t *testing.T) {
+	for p, want := range map[string]string{
+		"build":        "build",
+		"a[1]/*.txt":   `a\[1\]/\*.txt`,
+		`odd\name^x?`:  `odd\\name\^x\?`,
+		" leading":     "",
+		"line\nbreak":  "",
+		"ünïcödé/dätä": "ünïcödé/dätä",
+	} {
+		got, ok := escapePattern(p)
+		if got != want || ok != (want != "") {
+			t.Errorf("escapePattern(%q) = %q, %v; want %q", p, got, ok, want)
+		}
+		if ok && !isLiteralPattern(got) {
+			t.Errorf("isLiteralPattern(%q) = false", got)
+		}
+		if ok {
+			if hit, _ := patternmatcher.MatchesOrParentMatches(p, []string{got}); !hit {
+				t.Errorf("pattern %q does not match %q", got, p)
+			}
+		}
+	}
+}
+
+func TestConcrete(t *testing.T) {
+	for pat, want := range map[string]string{
+		"**/*.py[cod]":      "x.pyc",
+		"**/.env.*":         ".env.x",
+		"dist/**/x.js":      "dist/x.js",
+		`a\*b`:              "a*b",
+		"[!a]bc":            "xbc",
+		"**/.config/gcloud": ".config/gcloud",
+	} {
+		if got := concrete(strings.TrimPrefix(pat, "**/")); got != want {
+			t.Errorf("concrete(%q) = %q, want %q", pat, got, want)
+		}
+	}
+}
