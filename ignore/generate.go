@@ -846,7 +846,7 @@ func (g *generator) judgeSecrets() {
 			switch {
 			case g.guarded[p] != nil:
 				out.Reason = g.guarded[p].why + "; remove it from the context or pass it with RUN --mount=type=secret"
-			case s.Kind == "npm registry token":
+			case !s.Excludable():
 				out.Reason = "npm may need its registry settings during the build, so harden leaves .npmrc in; pass the token with RUN --mount=type=secret instead"
 			default:
 				out.Reason = "an entry that would hide it was left out; see the skipped entries"

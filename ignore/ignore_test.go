@@ -126,10 +126,10 @@ func TestFindSecrets(t *testing.T) {
 		".git-credentials (git credentials)",
 		".netrc (netrc credentials)",
 		".pypirc (PyPI credentials)",
-		"certs/client.p12 (PKCS#12 bundle (it carries a private key))",
+		"certs/client.p12 (PKCS#12 key bundle)",
 		"home/gcloud/ (Google Cloud credentials folder)",
 		"id_ed25519 (SSH private key)",
-		"infra/terraform.tfstate (Terraform state (it stores resource secrets in plain text))",
+		"infra/terraform.tfstate (Terraform state)",
 		"tls/server.pem (private key)",
 		"web/.npmrc (npm registry token)",
 	}

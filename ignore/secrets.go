@@ -19,6 +19,15 @@ type Secret struct {
 	Kind string `json:"kind"`
 }
 
+// kindNpmToken is the one secret harden's ignore entries leave in place:
+// npm may need the file's registry settings during the build.
+const kindNpmToken = "npm registry token"
+
+// Excludable reports whether harden's ignore entries exclude this kind of
+// secret. An .npmrc with a token is not excluded, since npm may need its
+// registry settings during the build; the token itself must move out.
+func (s Secret) Excludable() bool { return s.Kind != kindNpmToken }
+
 // maxSniff bounds how much of a candidate file is read to decide whether it
 // holds a private key or a token. Keys and rc files are a few kilobytes;
 // certificate bundles can be larger, and a key hidden behind a megabyte of
@@ -89,13 +98,13 @@ func classify(fsys fs.FS, p string, dir bool) (string, bool) {
 	case name == "config.json" && path.Base(path.Dir(p)) == ".docker":
 		return sniffed(fsys, p, dockerAuth, "Docker registry credentials")
 	case strings.HasSuffix(lower, ".p12") || strings.HasSuffix(lower, ".pfx"):
-		return "PKCS#12 bundle (it carries a private key)", true
+		return "PKCS#12 key bundle", true
 	case name == ".npmrc":
-		return sniffed(fsys, p, npmToken, "npm registry token")
+		return sniffed(fsys, p, npmToken, kindNpmToken)
 	case name == ".pypirc":
 		return sniffed(fsys, p, pypircPassword, "PyPI credentials")
 	case strings.HasSuffix(lower, ".tfstate") || strings.HasSuffix(lower, ".tfstate.backup"):
-		return "Terraform state (it stores resource secrets in plain text)", true
+		return "Terraform state", true
 	case isKeyFileName(lower):
 		return sniffed(fsys, p, privateKeyBlock, "private key")
 	}

@@ -50,6 +50,7 @@ var registry = []*Rule{
 	DebianFrontendEnv,
 
 	// Build-context rules.
+	ContextSecrets,
 
 	// Structural rewrites.
 }

@@ -23,12 +23,16 @@ func TestRuleDocExamples(t *testing.T) {
 			}
 			flagged := false
 			for _, ctx := range []*buildctx.Context{nil, empty} {
-				bad, err := Check("Dockerfile", []byte(r.Doc.Bad), Options{Rules: []*Rule{r}, Level: LevelStructural, Context: ctx})
+				badCtx, goodCtx := ctx, ctx
+				if files, ok := docExampleContexts[r.Name]; ok && ctx != nil {
+					badCtx, goodCtx = contextOf(t, files[0]), contextOf(t, files[1])
+				}
+				bad, err := Check("Dockerfile", []byte(r.Doc.Bad), Options{Rules: []*Rule{r}, Level: LevelStructural, Context: badCtx})
 				if err != nil {
 					t.Fatalf("bad example does not parse: %v", err)
 				}
 				flagged = flagged || len(bad) > 0
-				good, err := Check("Dockerfile", []byte(r.Doc.Good), Options{Rules: []*Rule{r}, Level: LevelStructural, Context: ctx})
+				good, err := Check("Dockerfile", []byte(r.Doc.Good), Options{Rules: []*Rule{r}, Level: LevelStructural, Context: goodCtx})
 				if err != nil {
 					t.Fatalf("good example does not parse: %v", err)
 				}
