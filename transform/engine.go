@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
@@ -24,6 +26,12 @@ type Options struct {
 	Context *buildctx.Context
 	// Severity overrides a rule's severity by rule ID.
 	Severity map[string]Severity
+	// Facts is detection's result for the app, or nil.
+	Facts *detect.Result
+	// Images overrides base-image choices.
+	Images baseimage.Mapping
+	// User is the runtime user to create; zero means DefaultUser.
+	User RuntimeUser
 }
 
 // Change is one applied fix, traced back to the input's lines.
@@ -134,7 +142,11 @@ func (o Options) rules() []*Rule {
 
 // runRule runs one rule and drops suppressed findings.
 func runRule(r *Rule, f *dockerfile.File, opts Options) []Finding {
-	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level}
+	user := opts.User
+	if user.Name == "" {
+		user = DefaultUser
+	}
+	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level, Facts: opts.Facts, Images: opts.Images, User: user}
 	r.Check(p)
 	out := p.findings[:0]
 	for _, fd := range p.findings {

@@ -38,7 +38,7 @@ func TestRuleGolden(t *testing.T) {
 		for _, df := range cases {
 			caseDir := filepath.Dir(df)
 			t.Run(rule.Name+"/"+filepath.Base(caseDir), func(t *testing.T) {
-				runGoldenCase(t, caseDir, Options{Rules: []*Rule{rule}})
+				runGoldenCase(t, caseDir, Options{Rules: []*Rule{rule}, Level: LevelStructural})
 			})
 		}
 	}

@@ -1,105 +1,358 @@
 package transform
 
 import (
+	"fmt"
+	"path"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
-// NonRootUser flags final images that run as root: no USER in the final
-// stage (or the stages it builds on), or a last USER of root or 0.
+// NonRootUser makes the final stage run as a non-root user.
 var NonRootUser = &Rule{
 	ID:       "HD409",
 	Name:     "non-root-user",
 	Title:    "container runs as root",
 	Severity: Warning,
-	Safety:   ReportOnly,
+	Safety:   Structural,
 	Hadolint: []string{"DL3002"},
 	Doc: Doc{
-		Why: "Without a USER instruction a container runs as root. Root in a container is the " +
-			"same uid 0 as on the host, kept in only by namespaces and capabilities: an app bug " +
-			"becomes a root shell that can modify the image's files, and a kernel or runtime " +
-			"escape becomes root on the node. Many clusters (Kubernetes runAsNonRoot, OpenShift) " +
-			"refuse such images outright. Create an unprivileged user in the final stage, give " +
-			"it the files it writes, and end with `USER` (numeric uid:gid works best with " +
-			"runAsNonRoot). Base images that ship a user still start as root: node images " +
-			"need `USER node`, distroless images `USER nonroot` (or a :nonroot tag).",
-		Bad: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
-		Good: "FROM python:3.12-slim\nRUN groupadd --system app && useradd --system --no-create-home --gid app --uid 10001 app\n" +
-			"WORKDIR /app\nCOPY --chown=app:app . .\nUSER app\nCMD [\"python\", \"app.py\"]\n",
+		Why: "A process running as root inside a container is root on the container's files and, " +
+			"after a kernel or runtime escape, much closer to root on the host. An attacker who " +
+			"finds a bug in the app gets a shell that can install tools and rewrite the app. " +
+			"harden creates a system user the way the runtime's distro does it (groupadd/useradd " +
+			"on Debian and Ubuntu, addgroup/adduser on Alpine), uses the user an image already " +
+			"ships (node, nonroot on distroless), gives that user the app's files and the folders it " +
+			"writes (WORKDIR, VOLUMEs), and switches to it after the last step that needs root.",
+		Bad:  "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+		Good: "FROM python:3.12-slim\nWORKDIR /app\nRUN groupadd --system --gid 10001 app && useradd --system --no-create-home --uid 10001 --gid app --shell /usr/sbin/nologin app && mkdir -p /app && chown app:app /app\nCOPY --chown=app:app . .\nUSER app\nCMD [\"python\", \"app.py\"]\n",
 	},
 	Check: checkNonRootUser,
 }
 
 func checkNonRootUser(p *Pass) {
-	final := p.File.FinalStage()
-	img := rootImage(final)
-	if isWindowsImage(img.Ref) {
+	f := p.File
+	st := f.FinalStage()
+	if user, _ := finalUser(f); user != "" && !rootUser(user) {
+		reportPrivilegedPorts(p, st)
 		return
 	}
-	if last := lastUser(p.File); last != nil {
-		user := last.Command.(*instructions.UserCommand).User
-		if rootUser(user) {
-			p.Report(last, "the image ends with USER "+user+", so the container runs as root; switch to an unprivileged user after the steps that need root", nil)
-		}
+	root := rootImage(st)
+	var facts detect.ImageFacts
+	if root.Scratch {
+		facts = detect.Image("scratch")
+	} else if root.Known {
+		facts = detect.Image(root.Ref)
+	} else {
+		p.Report(st.From, "the container runs as root; the base image is set by an ARG without a default, so harden cannot tell how to add a user: add one and a USER instruction", nil)
 		return
 	}
-	if img.Known && nonRootByDefault(img.Ref) {
+	if user, _ := finalUser(f); user == "" && facts.NonRootDefault {
+		return // the image already runs as its own non-root user
+	}
+	if facts.Toolchain == detect.TriYes {
+		p.Report(st.From, "the container runs as root; harden left the user alone because the final stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
 		return
 	}
-	p.Report(final.From, "the final stage has no USER, so the container runs as root; "+userAdvice(img), nil)
+	if facts.Port > 0 && facts.Port < 1024 && !setsCommand(st) {
+		p.Report(st.From, fmt.Sprintf("the container runs as root; %s's server binds port %d as root and drops privileges itself: make it listen above 1024, then add USER", facts.Ref, facts.Port), nil)
+		return
+	}
+	plan, why := planUser(p, st, facts)
+	if why != "" {
+		p.Report(st.From, "the container runs as root; "+why, nil)
+		return
+	}
+	p.Report(st.From, "the container runs as root", &SuggestedFix{
+		Description: plan.description,
+		Edits:       plan.edits,
+	})
 }
 
-// lastUser is the USER instruction in force at the end of the final stage,
-// looking through the stages it builds on.
-func lastUser(f *dockerfile.File) *dockerfile.Instruction {
+// existingUser returns a non-root user the final stage's chain already
+// switches to somewhere, so that harden reuses it instead of creating a
+// second one.
+func existingUser(f *dockerfile.File) string {
 	for _, st := range finalChain(f) {
 		for i := len(st.Instructions) - 1; i >= 0; i-- {
-			if st.Instructions[i].Keyword == "user" {
-				return st.Instructions[i]
+			in := st.Instructions[i]
+			if in.Keyword == "user" && len(in.Args()) > 0 && !rootUser(in.Args()[0]) && !strings.Contains(in.Args()[0], "$") {
+				return in.Args()[0]
 			}
+		}
+	}
+	return ""
+}
+
+// finalUser returns the last USER of the final stage or the stages it
+// builds on, and its instruction.
+func finalUser(f *dockerfile.File) (string, *dockerfile.Instruction) {
+	for _, st := range finalChain(f) {
+		for i := len(st.Instructions) - 1; i >= 0; i-- {
+			if ins := st.Instructions[i]; ins.Keyword == "user" && len(ins.Args()) > 0 {
+				return ins.Args()[0], ins
+			}
+		}
+	}
+	return "", nil
+}
+
+// rootUser reports whether a USER value is root: "root" or uid 0, with
+// or without a group.
+// setsCommand reports whether a stage sets its own CMD or ENTRYPOINT.
+func setsCommand(st *dockerfile.Stage) bool {
+	for _, in := range st.Instructions {
+		if in.Keyword == "cmd" || in.Keyword == "entrypoint" {
+			return true
+		}
+	}
+	return false
+}
+
+func rootUser(u string) bool {
+	name, _, _ := strings.Cut(u, ":")
+	return name == "root" || name != "" && strings.Trim(name, "0") == ""
+}
+
+// userPlan is the set of edits that give a stage a non-root user.
+type userPlan struct {
+	edits       []dockerfile.Edit
+	description string
+}
+
+func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan, string) {
+	f := p.File
+	style := f.Style
+	user := p.User
+	var create []string // shell commands that create the user, or nil
+	var userRef, owner string
+	existing := existingUser(f)
+	switch {
+	case existing != "":
+		userRef, owner = existing, existing
+		if !strings.Contains(owner, ":") {
+			owner += ":" + existing
+		}
+	case facts.Distro == "windows":
+		return userPlan{}, "Windows images manage users differently; use ContainerUser"
+	case facts.User != nil && facts.User.Name != "":
+		userRef, owner = facts.User.Name, facts.User.Name+":"+facts.User.Name
+	case facts.User != nil:
+		userRef = strconv.Itoa(facts.User.UID)
+		owner = userRef + ":" + userRef
+	case facts.Distro == "scratch":
+		userRef, owner = "65532:65532", "65532:65532"
+	case facts.Distro == "distroless":
+		userRef, owner = "nonroot:nonroot", "nonroot:nonroot"
+	case facts.Shell == detect.TriNo:
+		return userPlan{}, "the base image has no shell to create a user in; add USER with a numeric uid"
+	case facts.Distro == "debian" || facts.Distro == "ubuntu" || facts.PackageManager == "dnf" || facts.PackageManager == "yum" || facts.Distro == "ubi":
+		create = []string{
+			fmt.Sprintf("groupadd --system --gid %d %s", user.UID, user.Name),
+			fmt.Sprintf("useradd --system --no-create-home --uid %d --gid %s --shell /usr/sbin/nologin %s", user.UID, user.Name, user.Name),
+		}
+		userRef, owner = user.Name, user.Name+":"+user.Name
+	case facts.Distro == "alpine" || facts.Distro == "busybox" || facts.Distro == "wolfi":
+		create = []string{
+			fmt.Sprintf("addgroup -S -g %d %s", user.UID, user.Name),
+			fmt.Sprintf("adduser -S -D -H -u %d -G %s -s /sbin/nologin %s", user.UID, user.Name, user.Name),
+		}
+		userRef, owner = user.Name, user.Name+":"+user.Name
+	default:
+		return userPlan{}, "harden does not know how to create a user in " + facts.Ref + " (distro " + facts.Distro + "); add one and a USER instruction"
+	}
+	shell := facts.Shell != detect.TriNo && facts.Distro != "distroless" && facts.Distro != "scratch"
+	createsUser := len(create) > 0
+
+	var plan userPlan
+	ins := st.Instructions
+	// Folders the app writes: its WORKDIR and VOLUMEs.
+	workdir := stageWorkdir(st)
+	var owned []string
+	if workdir != "/" {
+		owned = append(owned, workdir)
+	}
+	for _, in := range ins {
+		if v, ok := in.Command.(*instructions.VolumeCommand); ok {
+			for _, vol := range v.Volumes {
+				if path.IsAbs(vol) && !strings.Contains(vol, "$") {
+					owned = append(owned, path.Clean(vol))
+				}
+			}
+		}
+	}
+	if len(owned) > 0 && shell {
+		create = append(create, "mkdir -p "+strings.Join(owned, " "), "chown "+owner+" "+strings.Join(owned, " "))
+	}
+
+	// The user must exist before the first COPY that names it and before
+	// any USER line.
+	createAt := len(ins)
+	for i, in := range ins {
+		switch in.Keyword {
+		case "copy", "add", "cmd", "entrypoint", "expose", "healthcheck", "user":
+			createAt = i
+		default:
+			continue
+		}
+		break
+	}
+	if len(create) > 0 {
+		at := insertionPoint(f, ins, createAt)
+		plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: style.Instruction("RUN", style.Chain(create)) + style.EOL})
+	}
+
+	// App files copied into the working directory belong to the user.
+	chowned := 0
+	wd := "/"
+	for _, in := range ins {
+		if in.Keyword == "workdir" && len(in.Args()) > 0 {
+			wd = joinWorkdir(wd, in.Args()[0])
+		}
+		if in.Keyword != "copy" && in.Keyword != "add" {
+			continue
+		}
+		if _, has := in.Flag("chown"); has {
+			continue
+		}
+		args := in.Args()
+		if len(args) < 2 || wd == "/" || !underDir(joinWorkdir(wd, args[len(args)-1]), wd) {
+			continue
+		}
+		at := in.KeywordStart + len(in.RawKeyword())
+		plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: " --chown=" + owner})
+		chowned++
+	}
+
+	// USER goes after the last step that needs root; a trailing USER root
+	// is replaced.
+	userLine := style.Instruction("USER", userRef)
+	last := ins[len(ins)-1]
+	if lastUser := lastUserIn(st); lastUser != nil && rootUser(lastUser.Args()[0]) && !hasRunAfter(st, lastUser) {
+		plan.edits = append(plan.edits, dockerfile.Edit{Start: lastUser.KeywordStart, End: lastUser.ContentEnd(), New: userLine})
+	} else {
+		after := 0
+		for i, in := range ins {
+			switch in.Keyword {
+			case "run", "copy", "add", "workdir", "user", "from":
+				after = i
+			}
+		}
+		if after+1 < len(ins) {
+			at := insertionPoint(f, ins, after+1)
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: userLine + style.EOL})
+		} else {
+			at := last.End
+			text := userLine + style.EOL
+			if at == len(f.Src) && !strings.HasSuffix(string(f.Src), "\n") {
+				text = style.EOL + userLine
+			}
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: text})
+		}
+	}
+
+	switch {
+	case existing != "":
+		plan.description = "the app now runs as " + userRef + ", the user the Dockerfile already creates"
+	case createsUser:
+		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), a system user created with %s", userRef, user.UID, strings.Fields(create[1])[0])
+	case facts.Distro == "scratch":
+		plan.description = "the app now runs as uid 65532 (scratch has no user database, so the uid is numeric)"
+	default:
+		plan.description = "the app now runs as " + userRef + ", the non-root user the base image ships"
+	}
+	if chowned > 0 {
+		plan.description += fmt.Sprintf("; %d COPY %s the files to it", chowned, plural(chowned, "gives", "give"))
+	}
+	if len(owned) > 0 && shell {
+		plan.description += "; it owns " + strings.Join(owned, ", ")
+	}
+	return plan, ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// insertionPoint is where a new instruction goes before ins[i]: above the
+// comments that belong to ins[i].
+func insertionPoint(f *dockerfile.File, ins []*dockerfile.Instruction, i int) int {
+	if i >= len(ins) {
+		return ins[len(ins)-1].End
+	}
+	at := ins[i].Start
+	for n := ins[i].Line - 1; n > ins[i-1].EndLine; n-- {
+		line := strings.TrimSpace(f.LineText(n))
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		at = f.LineStart(n)
+	}
+	return at
+}
+
+func stageWorkdir(st *dockerfile.Stage) string {
+	wd := "/"
+	for _, in := range st.Instructions {
+		if in.Keyword == "workdir" && len(in.Args()) > 0 && !strings.Contains(in.Args()[0], "$") {
+			wd = joinWorkdir(wd, in.Args()[0])
+		}
+	}
+	return wd
+}
+
+func joinWorkdir(wd, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	return path.Join(wd, p)
+}
+
+func underDir(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
+}
+
+func lastUserIn(st *dockerfile.Stage) *dockerfile.Instruction {
+	for i := len(st.Instructions) - 1; i >= 0; i-- {
+		if in := st.Instructions[i]; in.Keyword == "user" && len(in.Args()) > 0 {
+			return in
 		}
 	}
 	return nil
 }
 
-// rootUser reports whether a USER value is root: "root", "0", with or
-// without a group.
-func rootUser(user string) bool {
-	name, _, _ := strings.Cut(user, ":")
-	return name == "root" || strings.Trim(name, "0") == "" && name != ""
-}
-
-// nonRootByDefault reports whether a base image already starts as a
-// non-root user, so that the final stage needs no USER of its own.
-func nonRootByDefault(ref string) bool {
-	name, tag, _ := SplitImage(strings.ToLower(ref))
-	switch {
-	case strings.Contains(name, "distroless"):
-		return strings.Contains(tag, "nonroot")
-	case strings.HasPrefix(name, "cgr.dev/chainguard/"):
-		return !strings.HasSuffix(tag, "-dev") && tag != "latest-dev"
-	case strings.HasSuffix(name, "nginx-unprivileged"):
-		return true
+func hasRunAfter(st *dockerfile.Stage, ins *dockerfile.Instruction) bool {
+	for _, in := range st.Instructions {
+		if in.Index > ins.Index && in.Keyword == "run" {
+			return true
+		}
 	}
 	return false
 }
 
-// userAdvice suggests how to add a user for the image family at hand.
-func userAdvice(img chainImage) string {
-	name, _, _ := SplitImage(strings.ToLower(img.Ref))
-	last := name[strings.LastIndex(name, "/")+1:]
-	switch {
-	case img.Scratch:
-		return "add USER 65532:65532 (scratch has no user database, so use a numeric uid)"
-	case strings.Contains(name, "distroless"):
-		return "add USER nonroot:nonroot or use the :nonroot tag"
-	case last == "node":
-		return "node images ship a node user: add USER node"
-	case last == "alpine" || strings.Contains(img.Ref, "alpine"):
-		return "create one with addgroup -S app && adduser -S -D -H -G app app, then add USER app"
+// reportPrivilegedPorts warns about EXPOSE below 1024 in a non-root image:
+// binding them needs root or CAP_NET_BIND_SERVICE outside Docker's defaults.
+func reportPrivilegedPorts(p *Pass, st *dockerfile.Stage) {
+	for _, in := range st.Instructions {
+		ex, ok := in.Command.(*instructions.ExposeCommand)
+		if !ok {
+			continue
+		}
+		for _, port := range ex.Ports {
+			num, _, _ := strings.Cut(port, "/")
+			if n, err := strconv.Atoi(num); err == nil && n > 0 && n < 1024 {
+				p.findings = append(p.findings, Finding{
+					Rule: p.Rule, Severity: Warning, File: p.File.Name, Line: in.Line, Column: 1, EndLine: in.EndLine,
+					Message: fmt.Sprintf("port %d is below 1024: a non-root user can bind it only where the runtime allows unprivileged low ports (Docker does, Kubernetes does not by default); listen on a port above 1024", n),
+				})
+			}
+		}
 	}
-	return "create one with groupadd --system app && useradd --system --no-create-home --gid app app, then add USER app"
 }

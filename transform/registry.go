@@ -36,7 +36,6 @@ var registry = []*Rule{
 	AddURLChecksum,
 	SudoInRun,
 	WorldWritable,
-	NonRootUser,
 	SSHServer,
 	ExposeInvalidPort,
 	MissingHealthcheck,
@@ -52,7 +51,13 @@ var registry = []*Rule{
 	// Build-context rules.
 	ContextSecrets,
 
-	// Structural rewrites.
+	// Structural rewrites, in order: dependency installs move before the
+	// source, the final stage is split, nginx goes unprivileged, and the
+	// runtime gets its non-root user last, once its shape is settled.
+	DepsBeforeSource,
+	MultiStageBuild,
+	NginxUnprivileged,
+	NonRootUser,
 }
 
 // All returns every rule in application order.

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
@@ -144,8 +146,35 @@ type Pass struct {
 	// Level is the fix level in force; rules only report structural fixes
 	// when it allows them.
 	Level Level
+	// Facts is what detection found about the app, or nil.
+	Facts *detect.Result
+	// Images maps build images to runtime images.
+	Images baseimage.Mapping
+	// User is the runtime user structural rules create.
+	User RuntimeUser
 
 	findings []Finding
+}
+
+// RuntimeUser is the account structural rules create in a runtime image
+// that does not ship one.
+type RuntimeUser struct {
+	Name string
+	UID  int
+}
+
+// DefaultUser is a system account with a UID outside the ranges distros
+// and base images allocate, so it never collides with an existing user.
+var DefaultUser = RuntimeUser{Name: "app", UID: 10001}
+
+var noFacts = &detect.Result{Ecosystem: detect.Unknown}
+
+// facts never returns nil, so rules can read fields without checks.
+func (p *Pass) facts() *detect.Result {
+	if p.Facts == nil {
+		return noFacts
+	}
+	return p.Facts
 }
 
 // Report records a finding at an instruction.

@@ -1,0 +1,309 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/harden-dev/harden/baseimage"
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+// MultiStageBuild splits a final stage that both builds and runs the app.
+var MultiStageBuild = &Rule{
+	ID:       "HD502",
+	Name:     "multi-stage-build",
+	Title:    "the final image carries the build toolchain",
+	Severity: Warning,
+	Safety:   Structural,
+	Doc: Doc{
+		Why: "When one stage both builds and runs an app, the image ships compilers, headers, " +
+			"package-manager caches, dev dependencies and often the source: hundreds of megabytes " +
+			"and many CVEs that the running app never uses. A builder stage does the work and a " +
+			"slim or distroless runtime stage receives only the result. harden splits the final " +
+			"stage per ecosystem (Python virtualenv, Node production dependencies or static files " +
+			"behind an unprivileged nginx, Go and Rust binaries on distroless, Java on a JRE, .NET " +
+			"on the ASP.NET runtime), keeps ENV, WORKDIR, EXPOSE, LABEL, HEALTHCHECK, VOLUME, ARG " +
+			"and the command, moves build-only system packages to the builder and gives the runtime " +
+			"the shared libraries they provide. When it cannot prove the split keeps the app " +
+			"working, it explains what blocks it instead.",
+		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
+			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
+		Good: "FROM python:3.12 AS builder\nWORKDIR /app\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\n" +
+			"COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n\n" +
+			"FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY --from=builder /opt/venv /opt/venv\n" +
+			"ENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+	},
+	Check: checkMultiStageBuild,
+}
+
+// stagePlanner decides how to split a final stage for one ecosystem. It
+// returns nil, "" when the stage does not build anything (already a
+// runtime stage), and nil with a reason when it builds but harden cannot
+// split it safely.
+type stagePlanner func(s *splitter) (*splitPlan, string)
+
+// plannerFor picks the planner from the stage's base image family.
+func plannerFor(repo string) stagePlanner {
+	switch {
+	case repo == "python":
+		return planPython
+	case repo == "node":
+		return planNode
+	case repo == "ruby":
+		return planRuby
+	case repo == "golang":
+		return planGo
+	case repo == "rust":
+		return planRust
+	case repo == "maven", repo == "gradle", repo == "eclipse-temurin", repo == "openjdk", repo == "amazoncorretto":
+		return planJava
+	case repo == "mcr.microsoft.com/dotnet/sdk":
+		return planDotNet
+	}
+	return nil
+}
+
+func checkMultiStageBuild(p *Pass) {
+	f := p.File
+	final := f.FinalStage()
+	if final.Parent() != nil {
+		return // the final stage already builds on another stage
+	}
+	ref, expanded, isImage := final.Image()
+	if !isImage || !expanded {
+		return
+	}
+	plan := plannerFor(baseimage.Parse(ref).Repo())
+	if plan == nil {
+		return
+	}
+	s := newSplitter(p, final, ref)
+	sp, why := plan(s)
+	if sp == nil {
+		if why != "" {
+			p.Report(final.From, "the final stage builds and runs the app in one image; harden did not split it because "+why, nil)
+		}
+		return
+	}
+	text, err := s.render(sp)
+	if err != nil {
+		p.Report(final.From, "the final stage builds and runs the app in one image; harden did not split it because "+err.Error(), nil)
+		return
+	}
+	p.Report(final.From, "the final stage builds and runs the app in one image, so build tools ship to production", &SuggestedFix{
+		Description: sp.summary,
+		Edits:       []dockerfile.Edit{{Start: final.From.Start, End: stageEnd(final), New: text}},
+	})
+}
+
+// splitter holds what every planner needs about the stage being split.
+type splitter struct {
+	p      *Pass
+	f      *dockerfile.File
+	st     *dockerfile.Stage
+	ref    string // the stage's base image with global ARGs expanded
+	chunks []chunk
+}
+
+func newSplitter(p *Pass, st *dockerfile.Stage, ref string) *splitter {
+	return &splitter{p: p, f: p.File, st: st, ref: ref, chunks: stageChunks(p.File, st)}
+}
+
+// role says which stages receive an instruction of the original stage.
+type role int
+
+const (
+	toRuntime role = iota // metadata and everything after the build
+	toBoth                // context the build and the app both need: ARG, ENV, WORKDIR
+	toBuilder             // build steps
+	dropped               // replaced by the plan's own lines
+)
+
+// splitPlan is a planner's answer.
+type splitPlan struct {
+	builderName  string
+	runtimeImage string // as it will be written in FROM (may keep ARG references)
+	roles        []role // one per chunk; chunk 0 (FROM) is rendered by the splitter
+	// builderText and runtimeText replace a chunk's instruction text in one
+	// of the stages (without the final line terminator).
+	builderText map[int]string
+	runtimeText map[int]string
+	// builderBefore and runtimeBefore are new instruction lines inserted
+	// before chunk i; index len(chunks) means at the end.
+	builderBefore map[int][]string
+	runtimeBefore map[int][]string
+	summary       string
+}
+
+func (s *splitter) newPlan(builderName string) *splitPlan {
+	return &splitPlan{
+		builderName:   uniqueStageName(s.f, builderName),
+		roles:         make([]role, len(s.chunks)),
+		builderText:   map[int]string{},
+		runtimeText:   map[int]string{},
+		builderBefore: map[int][]string{},
+		runtimeBefore: map[int][]string{},
+	}
+}
+
+// render writes the builder stage, a blank line and the runtime stage.
+func (s *splitter) render(sp *splitPlan) (string, error) {
+	style := s.f.Style
+	from := s.st.From
+	var flags []string
+	for _, fl := range from.Flags() {
+		flags = append(flags, fl)
+	}
+	var rtFlags []string
+	for _, fl := range flags {
+		// The runtime runs on the target platform, not the build machine.
+		if !strings.Contains(fl, "$BUILDPLATFORM") && !strings.Contains(fl, "${BUILDPLATFORM}") {
+			rtFlags = append(rtFlags, fl)
+		}
+	}
+	b := stageWriter{style: style}
+	b.b.WriteString(fromLine(style, flags, s.st.BaseName, sp.builderName) + style.EOL)
+	r := stageWriter{style: style}
+	r.b.WriteString(fromLine(style, rtFlags, sp.runtimeImage, s.st.Name) + style.EOL)
+
+	write := func(w *stageWriter, c chunk, text string, withLead bool) {
+		if withLead {
+			w.b.WriteString(c.lead)
+		}
+		if text == "" {
+			w.b.WriteString(c.text)
+			return
+		}
+		w.b.WriteString(text + style.EOL)
+	}
+	for i := 1; i <= len(s.chunks); i++ {
+		for _, l := range sp.builderBefore[i] {
+			b.b.WriteString(l + style.EOL)
+		}
+		for _, l := range sp.runtimeBefore[i] {
+			r.b.WriteString(l + style.EOL)
+		}
+		if i == len(s.chunks) {
+			break
+		}
+		c := s.chunks[i]
+		switch sp.roles[i] {
+		case toBuilder:
+			write(&b, c, sp.builderText[i], true)
+		case toBoth:
+			write(&b, c, sp.builderText[i], false)
+			write(&r, c, sp.runtimeText[i], true)
+		case toRuntime:
+			write(&r, c, sp.runtimeText[i], true)
+		case dropped:
+			if strings.TrimSpace(c.lead) != "" {
+				r.b.WriteString(c.lead)
+			}
+		}
+	}
+	return b.String() + style.EOL + r.String(), nil
+}
+
+// runtimeImage maps the stage's base image to a runtime image, keeping a
+// global ARG that makes up the whole tag ("python:${PY}" stays
+// parameterised as "python:${PY}-slim").
+func (s *splitter) runtimeImage(kind baseimage.Kind, version string) (string, string) {
+	mapped, ok, why := s.p.Images.Runtime(kind, s.ref, version)
+	if !ok {
+		return "", why
+	}
+	raw := baseimage.Parse(s.st.BaseName)
+	if !strings.Contains(s.st.BaseName, "$") {
+		return mapped, ""
+	}
+	exp, m := baseimage.Parse(s.ref), baseimage.Parse(mapped)
+	if strings.Contains(raw.Name, "$") || m.Name != exp.Name {
+		return mapped, "" // the ARG chose the build image only; the runtime is fixed
+	}
+	if isWholeVar(raw.Tag) && strings.HasPrefix(m.Tag, exp.Tag) {
+		m.Name, m.Tag = raw.Name, raw.Tag+m.Tag[len(exp.Tag):]
+		return m.String(), ""
+	}
+	return "", "the base image's tag mixes an ARG with text, so harden cannot derive the runtime tag"
+}
+
+func isWholeVar(s string) bool {
+	if strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") {
+		return !strings.ContainsAny(s[2:len(s)-1], "${}:-+")
+	}
+	if strings.HasPrefix(s, "$") {
+		for _, c := range s[1:] {
+			if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+		return len(s) > 1
+	}
+	return false
+}
+
+// defaultRoles gives every chunk its natural role: instructions after the
+// last build step and image metadata go to the runtime; ARG, ENV, WORKDIR,
+// SHELL and USER before it go to both; the rest before it are the
+// planner's to decide (default: both, which keeps the original behaviour).
+func (s *splitter) defaultRoles(sp *splitPlan, lastBuild int) {
+	for i := 1; i < len(s.chunks); i++ {
+		switch kw := s.chunks[i].ins.Keyword; {
+		case i > lastBuild:
+			sp.roles[i] = toRuntime
+		case kw == "label" || kw == "expose" || kw == "cmd" || kw == "entrypoint" || kw == "healthcheck" ||
+			kw == "volume" || kw == "stopsignal" || kw == "onbuild" || kw == "maintainer":
+			sp.roles[i] = toRuntime
+		default:
+			sp.roles[i] = toBoth
+		}
+	}
+}
+
+// systemPackagesForRuntime handles a RUN that installs system packages
+// before the build: the builder keeps it as is, and the runtime gets a RUN
+// with only the runtime libraries and non-build packages, or nothing.
+// It returns a reason when the RUN cannot be split.
+func (s *splitter) systemPackagesForRuntime(sp *splitPlan, i int, alpine bool) string {
+	sc, err := s.chunks[i].ins.Script()
+	if err != nil {
+		return "a RUN on line " + itoaLine(s.chunks[i].ins) + " cannot be read"
+	}
+	installs, ok := systemInstalls(sc)
+	if !ok {
+		return "the RUN on line " + itoaLine(s.chunks[i].ins) + " computes package names at build time"
+	}
+	sp.roles[i] = toBuilder
+	pkgs, _ := runtimePackages(installs)
+	if len(pkgs) > 0 {
+		sp.runtimeBefore[i] = append(sp.runtimeBefore[i], installRun(s.f.Style, pkgs, alpine))
+	}
+	return ""
+}
+
+// installsSystemPackages reports whether a RUN installs apt or apk packages.
+func installsSystemPackages(ins *dockerfile.Instruction) bool {
+	sc, err := ins.Script()
+	if err != nil {
+		return false
+	}
+	installs, _ := systemInstalls(sc)
+	return len(installs) > 0
+}
+
+func itoaLine(ins *dockerfile.Instruction) string { return fmt.Sprint(ins.Line) }
+
+// shellWordsUse reports whether any RUN, CMD or ENTRYPOINT of the chunks
+// from index from on mentions word (as a program path, e.g.
+// /usr/local/bin/python), which would bypass a moved installation.
+func (s *splitter) mentions(from int, word string) bool {
+	for _, c := range s.chunks[from:] {
+		switch c.ins.Keyword {
+		case "run", "cmd", "entrypoint":
+			if strings.Contains(c.ins.Node.Original, word) {
+				return true
+			}
+		}
+	}
+	return false
+}

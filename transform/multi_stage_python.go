@@ -1,0 +1,247 @@
+package transform
+
+import (
+	"path"
+	"strings"
+
+	"github.com/harden-dev/harden/baseimage"
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+const venvPath = "/opt/venv"
+
+// planPython installs the dependencies into a virtualenv in a builder on
+// the original image and runs the app on the slim image of the same Python,
+// which receives the virtualenv. Build-only system packages stay in the
+// builder; the runtime gets the libraries behind -dev packages.
+func planPython(s *splitter) (*splitPlan, string) {
+	installs := map[int]bool{}
+	lastInstall, existingVenv := -1, ""
+	buildPackages := false
+	alpine := strings.Contains(baseimage.Parse(s.ref).Tag, "alpine")
+	for i, c := range s.chunks {
+		if c.ins.Keyword != "run" {
+			continue
+		}
+		sc, err := c.ins.Script()
+		if err != nil {
+			continue
+		}
+		for _, cmd := range sc.Commands {
+			if v := venvCreated(cmd); v != "" {
+				existingVenv = v
+			}
+			if _, ok := pipInstall(cmd); ok {
+				installs[i] = true
+				lastInstall = i
+			}
+		}
+		if inst, ok := systemInstalls(sc); ok {
+			for _, in := range inst {
+				for _, pi := range in.packages {
+					if role := classifyPackage(in.cmd.Args[pi], in.alpine); role.runtime != in.cmd.Args[pi] {
+						buildPackages = true
+					}
+				}
+			}
+		}
+	}
+	if lastInstall < 0 {
+		return nil, "" // nothing is installed with pip here
+	}
+	small := isSmallImage(s.ref)
+	if small && !buildPackages {
+		return nil, "" // already a slim runtime with nothing to leave behind
+	}
+	if why := pythonBlockers(s, installs, existingVenv); why != "" {
+		return nil, why
+	}
+	version := ""
+	if v, ok := s.p.facts().Versions["python"]; ok {
+		version = v.Version
+	}
+	runtime, why := s.runtimeImage(baseimage.Slim, version)
+	if why != "" {
+		return nil, why
+	}
+
+	sp := s.newPlan("builder")
+	sp.runtimeImage = runtime
+	s.defaultRoles(sp, lastInstall)
+	venv := existingVenv
+	for i := 1; i <= lastInstall; i++ {
+		ins := s.chunks[i].ins
+		switch {
+		case installs[i]:
+			sp.roles[i] = toBuilder
+			if installsSystemPackages(ins) {
+				if why := s.systemPackagesForRuntime(sp, i, alpine); why != "" {
+					return nil, why
+				}
+			}
+		case ins.Keyword == "run" && installsSystemPackages(ins):
+			if why := s.systemPackagesForRuntime(sp, i, alpine); why != "" {
+				return nil, why
+			}
+		case ins.Keyword == "run" && createsVenv(ins):
+			sp.roles[i] = toBuilder
+		case ins.Keyword == "copy" && copiesOnlyPythonManifests(ins):
+			sp.roles[i] = toBuilder // the runtime needs the installed packages, not their list
+		}
+	}
+	style := s.f.Style
+	envLine := style.Instruction("ENV", "VIRTUAL_ENV="+venvOr(venv)+` PATH="`+venvOr(venv)+`/bin:$PATH"`)
+	first := firstKey(installs)
+	if venv == "" {
+		sp.builderBefore[first] = append(sp.builderBefore[first],
+			style.Instruction("RUN", "python -m venv "+venvPath), envLine)
+	}
+	handoff := lastInstall + 1
+	handoffLines := []string{style.Instruction("COPY", "--from="+sp.builderName+" "+venvOr(venv)+" "+venvOr(venv))}
+	if !s.setsEnvTo("PATH", venvOr(venv)+"/bin") {
+		handoffLines = append(handoffLines, envLine)
+	}
+	sp.runtimeBefore[handoff] = append(handoffLines, sp.runtimeBefore[handoff]...)
+	sp.summary = "split into a builder that installs the Python dependencies into " + venvOr(venv) +
+		" and a " + runtime + " runtime that receives only the virtualenv and the app"
+	return sp, ""
+}
+
+func venvOr(v string) string {
+	if v == "" {
+		return venvPath
+	}
+	return v
+}
+
+// pythonBlockers explains what makes moving pip's installs into a
+// virtualenv unsafe, or returns "".
+func pythonBlockers(s *splitter, installs map[int]bool, venv string) string {
+	for i := range installs {
+		sc, _ := s.chunks[i].ins.Script()
+		if sc.Form == dockerfile.ExecForm {
+			return "pip runs in exec form on line " + itoaLine(s.chunks[i].ins)
+		}
+		for _, c := range sc.Commands {
+			if _, ok := pipInstall(c); !ok {
+				continue
+			}
+			if c.HasArg("--user", "--target", "-t", "--prefix", "--root") {
+				return "pip installs outside site-packages (--user, --target, --prefix or --root) on line " + itoaLine(s.chunks[i].ins)
+			}
+			prog, lit := c.Arg(0)
+			if lit && strings.Contains(prog, "/") && (venv == "" || !strings.HasPrefix(prog, venv+"/")) {
+				return prog + " is called by its path on line " + itoaLine(s.chunks[i].ins) + ", which would bypass the virtualenv"
+			}
+		}
+	}
+	for _, c := range s.chunks {
+		sc, err := c.ins.Script()
+		if err != nil || sc.Form == dockerfile.ExecForm && c.ins.Keyword == "run" {
+			continue
+		}
+		for _, cmd := range sc.Commands {
+			switch cmd.Name() {
+			case "poetry", "pipenv", "pdm", "conda", "mamba", "micromamba":
+				return cmd.Name() + " manages its own environment on line " + itoaLine(c.ins) + "; harden splits pip-based installs only"
+			case "uv":
+				if sub, _, _ := subcommand(cmd); sub != "pip" {
+					return "uv " + sub + " manages its own environment on line " + itoaLine(c.ins)
+				}
+			}
+		}
+	}
+	for _, p := range []string{"/usr/local/bin/python", "/usr/bin/python", "/usr/local/lib/python"} {
+		if s.mentions(1, p) {
+			return "the Dockerfile refers to " + p + " directly, which the runtime's virtualenv would bypass"
+		}
+	}
+	return ""
+}
+
+// venvCreated returns the folder a `python -m venv DIR` or `virtualenv DIR`
+// command creates.
+func venvCreated(c *dockerfile.Command) string {
+	name := c.Name()
+	args := c.Args[c.Prog+1:]
+	switch {
+	case pythonName.MatchString(name) && len(args) >= 3 && args[0] == "-m" && (args[1] == "venv" || args[1] == "virtualenv"):
+		args = args[2:]
+	case name == "virtualenv":
+	default:
+		return ""
+	}
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") && a != "" {
+			if !path.IsAbs(a) {
+				return "" // relative to WORKDIR: harden keeps it simple and makes its own
+			}
+			return path.Clean(a)
+		}
+	}
+	return ""
+}
+
+func createsVenv(ins *dockerfile.Instruction) bool {
+	sc, err := ins.Script()
+	if err != nil {
+		return false
+	}
+	for _, c := range sc.Commands {
+		if venvCreated(c) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// copiesOnlyPythonManifests reports a COPY of dependency lists only.
+func copiesOnlyPythonManifests(ins *dockerfile.Instruction) bool {
+	if _, from := ins.Flag("from"); from {
+		return false
+	}
+	args := ins.Args()
+	if len(args) < 2 {
+		return false
+	}
+	for _, src := range args[:len(args)-1] {
+		base := path.Base(src)
+		ok, _ := path.Match("requirements*.txt", base)
+		if !ok {
+			ok, _ = path.Match("constraints*.txt", base)
+		}
+		switch base {
+		case "pyproject.toml", "poetry.lock", "Pipfile", "Pipfile.lock", "uv.lock", "pdm.lock":
+			ok = true
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func firstKey(m map[int]bool) int {
+	first := -1
+	for k := range m {
+		if first < 0 || k < first {
+			first = k
+		}
+	}
+	return first
+}
+
+// isSmallImage reports whether an image tag already names a slim, alpine
+// or distroless variant.
+func isSmallImage(ref string) bool {
+	r := baseimage.Parse(ref)
+	if strings.Contains(r.Name, "distroless") {
+		return true
+	}
+	for _, p := range strings.Split(r.Tag, "-") {
+		if p == "slim" || strings.HasPrefix(p, "alpine") {
+			return true
+		}
+	}
+	return false
+}
