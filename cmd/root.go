@@ -44,6 +44,8 @@ and a .dockerignore. Lines no rule touches stay byte for byte, and a second run 
 	root.SetVersionTemplate("harden {{.Version}}\n")
 	root.AddCommand(
 		NewCmdFix(s, nil),
+		NewCmdCheck(s, nil),
+		NewCmdRules(s, nil),
 		newCmdVersion(s),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/harden-dev/harden/transform"
@@ -148,3 +149,29 @@ func wrap(text string, width int) string {
 var cellEscaper = strings.NewReplacer("\r\n", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;")
 
 func escapeCell(s string) string { return cellEscaper.Replace(s) }
+
+// ruleJSON is a rule as `harden rules --format json` lists it.
+type ruleJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Title    string   `json:"title"`
+	Severity string   `json:"severity"`
+	Safety   string   `json:"safety"`
+	Hadolint []string `json:"hadolint"`
+	DocURL   string   `json:"docUrl"`
+	Why      string   `json:"why"`
+	Bad      string   `json:"bad"`
+	Good     string   `json:"good"`
+}
+
+// RulesJSON writes rules and their documentation as a JSON array.
+func RulesJSON(w io.Writer, rules []*transform.Rule) error {
+	out := make([]ruleJSON, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, ruleJSON{
+			ID: r.ID, Name: r.Name, Title: r.Title, Severity: r.Severity.String(), Safety: string(r.Safety),
+			Hadolint: append([]string{}, r.Hadolint...), DocURL: r.DocURL(), Why: r.Doc.Why, Bad: r.Doc.Bad, Good: r.Doc.Good,
+		})
+	}
+	return encodeJSON(w, out)
+}
