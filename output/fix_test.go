@@ -20,7 +20,7 @@ func fixRun(t *testing.T, srcs map[string][]byte) []FixFile {
 		if src == nil {
 			src = []byte(fx.src)
 		}
-		res, err := transform.Fix(fx.path, src, transform.Options{Level: transform.LevelStructural})
+		res, err := transform.Fix(fx.path, src, transform.Options{Rules: testRules, Level: transform.LevelStructural})
 		out = append(out, FixFile{Path: fx.path, Result: res, Err: err})
 	}
 	return out
@@ -76,7 +76,7 @@ func TestPRBodyAndFixJSON(t *testing.T) {
 }
 
 func TestPRBodyAllClean(t *testing.T) {
-	res, err := transform.Fix("Dockerfile", []byte(fixtures[1].src), transform.Options{Level: transform.LevelStructural})
+	res, err := transform.Fix("Dockerfile", []byte(fixtures[1].src), transform.Options{Rules: testRules, Level: transform.LevelStructural})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,64 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
-// fixture Dockerfiles: one with findings of every severity (a fixable one,
+// The golden outputs render findings of small rules defined here, run by
+// the real engine, so that they test rendering and do not change whenever a
+// real rule's wording does. TestSARIFStructure runs the real rules.
+var (
+	testSecret = &transform.Rule{
+		ID: "HD901", Name: "test-secret", Title: "secret in ENV", Severity: transform.Error, Safety: transform.ReportOnly,
+		Doc: transform.Doc{Why: "ENV values ship in the image.", Bad: "FROM alpine\nENV TOKEN=x\n", Good: "FROM alpine\n"},
+		Check: func(p *transform.Pass) {
+			for _, ins := range p.File.Instructions {
+				if ins.Keyword == "env" {
+					p.Report(ins, "ENV stores a secret in the image; use RUN --mount=type=secret", nil)
+				}
+			}
+		},
+	}
+	testPip = &transform.Rule{
+		ID: "HD902", Name: "test-pip", Title: "pip keeps its cache", Severity: transform.Warning, Safety: transform.Safe, Hadolint: []string{"DL3042"},
+		Doc: transform.Doc{Why: "The cache bloats the layer.", Bad: "FROM python\nRUN pip install x\n", Good: "FROM python\nRUN pip install --no-cache-dir x\n"},
+		Check: func(p *transform.Pass) {
+			p.Commands(func(c *dockerfile.Command) {
+				if sub, _ := c.Arg(1); c.Name() == "pip" && sub == "install" && !c.HasArg("--no-cache-dir") {
+					p.ReportAt(c, "pip install keeps its cache in the layer", &transform.SuggestedFix{
+						Description: "added --no-cache-dir to pip install",
+						Edits:       []dockerfile.Edit{c.InsertAfter(1, "--no-cache-dir")},
+					})
+				}
+			})
+		},
+	}
+	testSudo = &transform.Rule{
+		ID: "HD903", Name: "test-sudo", Title: "sudo in RUN", Severity: transform.Warning, Safety: transform.ReportOnly, Hadolint: []string{"DL3004"},
+		Doc: transform.Doc{Why: "sudo does not belong in images.", Bad: "FROM alpine\nRUN sudo true\n", Good: "FROM alpine\nRUN true\n"},
+		Check: func(p *transform.Pass) {
+			p.Commands(func(c *dockerfile.Command) {
+				if len(c.Args) > 0 && c.Args[0] == "sudo" {
+					p.ReportAt(c, "sudo in RUN: run the step as root before USER instead", nil)
+				}
+			})
+		},
+	}
+	testMaintainer = &transform.Rule{
+		ID: "HD904", Name: "test-maintainer", Title: "MAINTAINER | deprecated", Severity: transform.Info, Safety: transform.Safe, Hadolint: []string{"DL4000"},
+		Doc: transform.Doc{Why: "Use a <label>.", Bad: "FROM alpine\nMAINTAINER x\n", Good: "FROM alpine\n"},
+		Check: func(p *transform.Pass) {
+			for _, ins := range p.File.Instructions {
+				if ins.Keyword == "maintainer" {
+					p.Report(ins, "MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors=<you>", &transform.SuggestedFix{
+						Description: "removed the deprecated MAINTAINER | instruction",
+						Edits:       []dockerfile.Edit{{Start: ins.Start, End: ins.End}},
+					})
+				}
+			}
+		},
+	}
+	testRules = []*transform.Rule{testSecret, testPip, testSudo, testMaintainer}
+)
+
+// fixture Dockerfiles: one with findings of every severity (fixable ones,
 // a multi-line RUN, a non-ASCII line so SARIF columns differ from bytes),
 // one clean, one that does not parse.
 var fixtures = []struct{ path, src string }{
@@ -22,21 +79,20 @@ var fixtures = []struct{ path, src string }{
 		"RUN echo \"Grüße aus Köln\" && sudo apt-get update\n" +
 		"ENV API_TOKEN=abc123\n" +
 		"RUN pip install flask \\\n" +
-		" && curl -fsSL https://example.com/x | sh\n" +
+		" && sudo make install\n" +
 		"MAINTAINER ops <ops@example.com>\n" +
 		"CMD python app.py\n"},
 	{"services/web/Dockerfile", "FROM nginxinc/nginx-unprivileged:1.27\n" +
-		"COPY --chown=101:101 site/ /usr/share/nginx/html/\n" +
-		"HEALTHCHECK CMD [\"wget\", \"-q\", \"-O-\", \"http://localhost:8080/\"]\n"},
+		"COPY --chown=101:101 site/ /usr/share/nginx/html/\n"},
 	{"broken/Dockerfile", "FROM\n"},
 }
 
 func fixtureReport(t *testing.T) *Report {
 	t.Helper()
-	r := &Report{Tool: DefaultTool("v0.0.0-test"), SrcRoot: "/work/repo"}
+	r := &Report{Tool: DefaultTool("v0.0.0-test"), SrcRoot: "/work/repo", Rules: testRules}
 	for _, fx := range fixtures {
 		f := File{Path: fx.path, Src: []byte(fx.src)}
-		f.Findings, f.Err = transform.Check(fx.path, f.Src, transform.Options{Level: transform.LevelStructural})
+		f.Findings, f.Err = transform.Check(fx.path, f.Src, transform.Options{Rules: testRules, Level: transform.LevelStructural})
 		r.Files = append(r.Files, f)
 	}
 	if r.Files[2].Err == nil {
