@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -120,7 +119,7 @@ func checkRun(opts *CheckOptions) error {
 		report.Files = append(report.Files, output.File{Path: errorPath(e), Err: e})
 	}
 	results := runParallel(targets, opts.Jobs, func(t target) fileResult {
-		cfg, err := configFor(t, opts, explicit, &configs)
+		cfg, err := configFor(t, opts.ContextDir, explicit, &configs)
 		if err != nil {
 			return fileResult{target: t, err: err}
 		}
@@ -159,41 +158,19 @@ func parseFailOn(s string) (sev transform.Severity, on bool, err error) {
 	return sev, true, nil
 }
 
-// configFor returns the settings for one Dockerfile: --config, or the
-// .harden.yaml nearest above it (above the context folder for stdin).
-func configFor(t target, opts *CheckOptions, explicit *config.Config, cache *config.Cache) (*config.Config, error) {
-	if explicit != nil {
-		return explicit, nil
-	}
-	dir := filepath.Dir(t.path)
-	if t.stdin {
-		dir = opts.ContextDir
-		if dir == "" {
-			dir = "."
-		}
-	}
-	return cache.ForDir(dir)
-}
-
 // checkTarget reads, parses and checks one file. The findings travel in a
 // transform.Result whose output is its input, so that check shares fix's
 // parallel runner and file reading.
 func checkTarget(t target, opts *CheckOptions, cfg *config.Config, rules []*transform.Rule) fileResult {
-	src, name, err := readTarget(t, opts.Streams.In)
+	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, transform.LevelStructural)
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
-	ctx, err := openContext(t, opts.ContextDir)
-	if err != nil {
-		return fileResult{target: t, err: fmt.Errorf("%s: build context: %w", name, err)}
-	}
-	topts := transform.Options{Rules: rules, Level: transform.LevelStructural, Context: ctx}
-	cfg.Apply(&topts, opts.Only)
-	findings, err := transform.Check(name, src, topts)
+	findings, err := transform.Check(p.name, p.src, p.options)
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
-	return fileResult{target: t, res: &transform.Result{Name: name, Input: src, Output: src, Findings: findings}}
+	return fileResult{target: t, res: &transform.Result{Name: p.name, Input: p.src, Output: p.src, Findings: findings}}
 }
 
 // printErrors reports every file that could not be checked on standard

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/config"
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/ignore"
+	"github.com/harden-dev/harden/output"
 	"github.com/harden-dev/harden/transform"
 	"github.com/harden-dev/harden/unidiff"
 )
@@ -32,6 +37,14 @@ type FixOptions struct {
 	Recursive  bool
 	Quiet      bool
 	Jobs       int
+	ConfigFile string
+	// Dockerignore is "auto" (plan the ignore file and write or diff it
+	// with the Dockerfile) or "skip".
+	Dockerignore string
+	// PRBody is a file to write a pull-request description to.
+	PRBody string
+	// Format is "text" (the file, a diff or a list) or "json" for bots.
+	Format string
 }
 
 // NewCmdFix builds `harden fix`. runF replaces the run function in tests.
@@ -74,6 +87,10 @@ Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
 	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list changes on standard error")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel")
+	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
+	fl.StringVar(&opts.Dockerignore, "dockerignore", "auto", "auto: also generate the .dockerignore (written with --write, shown with --diff); skip: leave it alone")
+	fl.StringVar(&opts.PRBody, "pr-body", "", "write a Markdown pull-request description of the changes to this file")
+	fl.StringVar(&opts.Format, "format", "text", "text, or json: describe each file's changes and findings on standard output (for bots)")
 	c.MarkFlagsMutuallyExclusive("diff", "write", "check")
 	return c
 }
@@ -83,6 +100,10 @@ type fileResult struct {
 	target target
 	res    *transform.Result
 	err    error
+	// prep is what the run knew about the file, for the ignore file.
+	prep *prepared
+	// ignore is the planned ignore file, nil when none is planned.
+	ignore *ignore.Result
 }
 
 func fixRun(opts *FixOptions) error {
@@ -95,46 +116,82 @@ func fixRun(opts *FixOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	targets, errs := findTargets(opts.Paths, opts.All, opts.Recursive)
-	stdinCount := 0
-	for _, t := range targets {
-		if t.stdin {
-			stdinCount++
+	if opts.Dockerignore != "auto" && opts.Dockerignore != "skip" {
+		return usageError("--dockerignore: unknown value %q (want auto or skip)", opts.Dockerignore)
+	}
+	if opts.Format != "text" && opts.Format != "json" {
+		return usageError("--format: unknown value %q (want text or json)", opts.Format)
+	}
+	var configs config.Cache
+	var explicit *config.Config
+	if opts.ConfigFile != "" {
+		if explicit, err = configs.Load(opts.ConfigFile); err != nil {
+			return usageError("%v", err)
 		}
 	}
-	if stdinCount > 0 && opts.Write {
+	targets, errs := findTargets(opts.Paths, opts.All, opts.Recursive)
+	if n := countStdin(targets); n > 0 && opts.Write {
 		return usageError("--write cannot write to standard input; use --diff or redirect the output")
-	}
-	if stdinCount > 1 {
+	} else if n > 1 {
 		return usageError("standard input (-) can be read only once")
 	}
 	failed := false
+	var report []output.FixFile
 	for _, e := range errs {
 		fmt.Fprintf(s.ErrOut, "harden: %v\n", e)
+		report = append(report, output.FixFile{Path: errorPath(e), Err: e})
 		failed = true
 	}
 
 	results := runParallel(targets, opts.Jobs, func(t target) fileResult {
-		return fixTarget(t, opts, rules, level)
+		cfg, err := configFor(t, opts.ContextDir, explicit, &configs)
+		if err != nil {
+			return fileResult{target: t, err: err}
+		}
+		return fixTarget(t, opts, cfg, rules, level)
 	})
 
 	changedFiles := 0
+	planned := map[string]bool{} // ignore files already planned in this run
 	for r := range results {
+		if r.err == nil && opts.Dockerignore == "auto" && !r.target.stdin {
+			r.ignore, r.err = planIgnoreFor(r, opts, planned)
+		}
+		entry := output.FixFile{Path: displayName(r.target), Result: r.res, Err: r.err}
 		if r.err != nil {
 			fmt.Fprintf(s.ErrOut, "harden: %v\n", r.err)
+			report = append(report, entry)
 			failed = true
 			continue
 		}
-		if r.res.Changed() {
+		if r.res.Changed() || r.ignore != nil && r.ignore.Changed() {
 			changedFiles++
 		}
-		if err := emitFix(opts, r); err != nil {
+		written, err := emitFix(opts, r)
+		entry.Written = written
+		if err != nil {
+			fmt.Fprintf(s.ErrOut, "harden: %v\n", err)
+			entry.Err = err
+			failed = true
+		}
+		report = append(report, entry)
+		if !opts.Quiet && err == nil {
+			summarize(s.ErrOut, r)
+		}
+	}
+	if opts.Format == "json" {
+		if err := output.FixJSON(s.Out, output.DefaultTool(Version()), report); err != nil {
+			return err
+		}
+	}
+	if opts.PRBody != "" {
+		var body bytes.Buffer
+		if err := output.PRBody(&body, report, ""); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(opts.PRBody, body.Bytes()); err != nil {
 			fmt.Fprintf(s.ErrOut, "harden: %v\n", err)
 			failed = true
-			continue
-		}
-		if !opts.Quiet {
-			summarize(s.ErrOut, r)
 		}
 	}
 	switch {
@@ -144,6 +201,33 @@ func fixRun(opts *FixOptions) error {
 		return exitCode(ExitFound)
 	}
 	return nil
+}
+
+// planIgnoreFor plans the ignore file for a fixed Dockerfile. The plan is
+// made while results are emitted in order, so that a shared .dockerignore
+// written for one Dockerfile is the base for the next; in the other modes
+// it is shown once.
+func planIgnoreFor(r fileResult, opts *FixOptions, planned map[string]bool) (*ignore.Result, error) {
+	df, err := dockerfile.Parse(r.res.Name, r.res.Output)
+	if err != nil {
+		return nil, err
+	}
+	var ecosystems []string
+	if f := r.prep.facts; f != nil && f.Ecosystem != detect.Unknown {
+		ecosystems = append(ecosystems, string(f.Ecosystem))
+		for _, e := range f.Also {
+			ecosystems = append(ecosystems, string(e))
+		}
+	}
+	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, df, ignore.Options{Ecosystems: ecosystems})
+	if err != nil {
+		return nil, fmt.Errorf("%s: planning the ignore file: %w", r.target.path, err)
+	}
+	if planned[res.Path] && !opts.Write {
+		return nil, nil
+	}
+	planned[res.Path] = true
+	return res, nil
 }
 
 // runParallel processes targets on jobs goroutines and yields the results
@@ -175,17 +259,13 @@ func runParallel(targets []target, jobs int, work func(target) fileResult) <-cha
 }
 
 // fixTarget reads, parses and fixes one file. Nothing is written here.
-func fixTarget(t target, opts *FixOptions, rules []*transform.Rule, level transform.Level) fileResult {
-	src, name, err := readTarget(t, opts.Streams.In)
+func fixTarget(t target, opts *FixOptions, cfg *config.Config, rules []*transform.Rule, level transform.Level) fileResult {
+	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, level)
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
-	ctx, err := openContext(t, opts.ContextDir)
-	if err != nil {
-		return fileResult{target: t, err: fmt.Errorf("%s: build context: %w", name, err)}
-	}
-	res, err := transform.Fix(name, src, transform.Options{Rules: rules, Level: level, Context: ctx})
-	return fileResult{target: t, res: res, err: err}
+	res, err := transform.Fix(p.name, p.src, p.options)
+	return fileResult{target: t, res: res, err: err, prep: p}
 }
 
 // readTarget reads a Dockerfile, refusing oversized files before reading
@@ -225,28 +305,61 @@ func openContext(t target, contextDir string) (*buildctx.Context, error) {
 	return buildctx.Open(filepath.Dir(t.path), name)
 }
 
-// emitFix prints or writes one result according to the mode.
-func emitFix(opts *FixOptions, r fileResult) error {
+// emitFix prints or writes one result according to the mode, and returns
+// the companion files it wrote.
+func emitFix(opts *FixOptions, r fileResult) ([]output.WrittenFile, error) {
 	s := opts.Streams
-	res := r.res
+	res, ig := r.res, r.ignore
+	igChanged := ig != nil && ig.Changed()
+	text := opts.Format == "text"
 	switch {
 	case opts.Check:
-		if res.Changed() {
+		if res.Changed() && text {
 			fmt.Fprintln(s.Out, displayName(r.target))
 		}
+		if igChanged && text {
+			fmt.Fprintln(s.Out, ig.Path)
+		}
 	case opts.Diff:
-		name := diffName(r.target)
-		_, err := io.WriteString(s.Out, unidiff.Diff("a/"+name, "b/"+name, res.Input, res.Output))
-		return err
+		if !text {
+			return nil, nil
+		}
+		name := diffName(r.target.path, r.target.stdin)
+		if _, err := io.WriteString(s.Out, unidiff.Diff("a/"+name, "b/"+name, res.Input, res.Output)); err != nil {
+			return nil, err
+		}
+		if igChanged {
+			igName := diffName(ig.Path, false)
+			from := "a/" + igName
+			if ig.Old == nil {
+				from = "/dev/null"
+			}
+			_, err := io.WriteString(s.Out, unidiff.Diff(from, "b/"+igName, ig.Old, ig.New))
+			return nil, err
+		}
 	case opts.Write:
 		if res.Changed() {
-			return writeAtomic(r.target.path, res.Output)
+			if err := writeFileAtomic(r.target.path, res.Output); err != nil {
+				return nil, err
+			}
+		}
+		if igChanged {
+			if err := writeFileAtomic(ig.Path, ig.New); err != nil {
+				return nil, err
+			}
+			what := "updated"
+			if ig.Old == nil {
+				what = "created"
+			}
+			return []output.WrittenFile{{Path: ig.Path, Description: fmt.Sprintf("%s: %d %s keep secrets and bulk out of the build context", what, len(ig.Added), plural(len(ig.Added), "entry", "entries"))}}, nil
 		}
 	default:
-		_, err := s.Out.Write(res.Output)
-		return err
+		if text {
+			_, err := s.Out.Write(res.Output)
+			return nil, err
+		}
 	}
-	return nil
+	return nil, nil
 }
 
 func displayName(t target) string {
@@ -258,11 +371,11 @@ func displayName(t target) string {
 
 // diffName is the path shown after a/ and b/: slash-separated and
 // relative, so that `git apply` from the same folder finds the file.
-func diffName(t target) string {
-	if t.stdin {
+func diffName(path string, stdin bool) string {
+	if stdin {
 		return "Dockerfile"
 	}
-	p := filepath.ToSlash(filepath.Clean(t.path))
+	p := filepath.ToSlash(filepath.Clean(path))
 	return strings.TrimLeft(strings.TrimPrefix(p, "./"), "/")
 }
 
@@ -278,6 +391,9 @@ func summarize(w io.Writer, r fileResult) {
 		if f.Severity >= transform.Warning {
 			fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
 		}
+	}
+	if ig := r.ignore; ig != nil && ig.Changed() {
+		fmt.Fprintf(w, "%s: %d %s to keep secrets and bulk out of the build context (%s)\n", ig.Path, len(ig.Added), plural(len(ig.Added), "entry", "entries"), ig.SizeLine())
 	}
 	changes, open := len(r.res.Changes), len(r.res.Findings)
 	switch {
@@ -298,13 +414,15 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// writeAtomic replaces path with data through a temporary file in the same
-// folder and a rename, so a crash or a full disk never leaves a half-written
-// Dockerfile. The file keeps its mode (and owner, when running as root).
-func writeAtomic(path string, data []byte) (err error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
+// writeFileAtomic replaces or creates path through a temporary file in the same
+// folder and a rename, so a crash or a full disk never leaves a
+// half-written file. An existing file keeps its mode (and owner, when
+// running as root); a new one is readable by all like any source file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	mode := os.FileMode(0o644)
+	st, statErr := os.Stat(path)
+	if statErr == nil {
+		mode = st.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".harden-*")
 	if err != nil {
@@ -319,10 +437,12 @@ func writeAtomic(path string, data []byte) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return err
 	}
-	if err = tmp.Chmod(st.Mode().Perm()); err != nil {
+	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}
-	chownLike(tmp, st)
+	if statErr == nil {
+		chownLike(tmp, st)
+	}
 	if err = tmp.Sync(); err != nil {
 		return err
 	}

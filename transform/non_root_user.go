@@ -67,7 +67,11 @@ func checkNonRootUser(p *Pass) {
 		p.Report(st.From, "the container runs as root; "+why, nil)
 		return
 	}
-	p.Report(st.From, "the container runs as root", &SuggestedFix{
+	at, msg := st.From, "the final stage has no USER, so the container runs as root"
+	if user, ins := finalUser(f); ins != nil && rootUser(user) {
+		at, msg = ins, "the image ends with USER "+user+", so the container runs as root"
+	}
+	p.Report(at, msg, &SuggestedFix{
 		Description: plan.description,
 		Edits:       plan.edits,
 	})
@@ -152,13 +156,13 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan,
 		return userPlan{}, "the base image has no shell to create a user in; add USER with a numeric uid"
 	case facts.Distro == "debian" || facts.Distro == "ubuntu" || facts.PackageManager == "dnf" || facts.PackageManager == "yum" || facts.Distro == "ubi":
 		create = []string{
-			fmt.Sprintf("groupadd --system --gid %d %s", user.UID, user.Name),
+			fmt.Sprintf("groupadd --system --gid %d %s", user.Group(), user.Name),
 			fmt.Sprintf("useradd --system --no-create-home --uid %d --gid %s --shell /usr/sbin/nologin %s", user.UID, user.Name, user.Name),
 		}
 		userRef, owner = user.Name, user.Name+":"+user.Name
 	case facts.Distro == "alpine" || facts.Distro == "busybox" || facts.Distro == "wolfi":
 		create = []string{
-			fmt.Sprintf("addgroup -S -g %d %s", user.UID, user.Name),
+			fmt.Sprintf("addgroup -S -g %d %s", user.Group(), user.Name),
 			fmt.Sprintf("adduser -S -D -H -u %d -G %s -s /sbin/nologin %s", user.UID, user.Name, user.Name),
 		}
 		userRef, owner = user.Name, user.Name+":"+user.Name

@@ -161,6 +161,16 @@ type Pass struct {
 type RuntimeUser struct {
 	Name string
 	UID  int
+	// GID is the group's id; zero means the same as UID.
+	GID int
+}
+
+// Group returns the group id to create.
+func (u RuntimeUser) Group() int {
+	if u.GID == 0 {
+		return u.UID
+	}
+	return u.GID
 }
 
 // DefaultUser is a system account with a UID outside the ranges distros
