@@ -5,23 +5,32 @@ import (
 	"strings"
 )
 
-// Explain describes the plan for people, one sentence per line: what was
-// added and why (entries with the same reason share a line), what was left
-// out, the secrets found, warnings, and the context size before and after.
+// Explain describes the plan for people, one sentence per line: each added
+// entry that excludes something now, with what it keeps out and why; how
+// many more guard against future files; re-inclusions and entries left out
+// with the reason; the secrets found; warnings; and the context size
+// before and after.
 func (r *Result) Explain() []string {
-	var out []string
-	for i := 0; i < len(r.Added); {
-		j := i + 1
-		for j < len(r.Added) && r.Added[j].Reason == r.Added[i].Reason && !strings.HasPrefix(r.Added[j].Pattern, "!") {
-			j++
+	var out, reincluded []string
+	guards := 0
+	for _, c := range r.Added {
+		switch {
+		case strings.HasPrefix(c.Pattern, "!"):
+			reincluded = append(reincluded, fmt.Sprintf("re-included %s: %s", c.Pattern, c.Reason))
+		case c.Excludes != nil:
+			out = append(out, fmt.Sprintf("added %s: keeps out %s: %s", c.Pattern, c.Excludes, c.Reason))
+		default:
+			guards++
 		}
-		verb := "added"
-		if strings.HasPrefix(r.Added[i].Pattern, "!") {
-			verb, j = "re-included", i+1
-		}
-		out = append(out, fmt.Sprintf("%s %s: %s", verb, joinPatterns(r.Added[i:j]), r.Added[i].Reason))
-		i = j
 	}
+	if guards > 0 {
+		noun := "entries that match"
+		if guards == 1 {
+			noun = "entry that matches"
+		}
+		out = append(out, fmt.Sprintf("added %d more %s nothing in the context yet; they keep such files out in future (reasons in the file and in --format json)", guards, noun))
+	}
+	out = append(out, reincluded...)
 	for _, s := range r.Skipped {
 		out = append(out, fmt.Sprintf("left out %s: %s", s.Pattern, s.Reason))
 	}
@@ -37,14 +46,6 @@ func (r *Result) Explain() []string {
 	}
 	out = append(out, r.SizeLine())
 	return out
-}
-
-func joinPatterns(cs []Change) string {
-	ps := make([]string, len(cs))
-	for i, c := range cs {
-		ps[i] = c.Pattern
-	}
-	return strings.Join(ps, ", ")
 }
 
 // SizeLine reports the context size before and after, and the saving.

@@ -53,8 +53,12 @@ func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Resul
 		return nil, fmt.Errorf("%s: measuring the build context: %w", g.contextName(), err)
 	}
 	g.res.After, g.res.Partial = after, g.res.Partial || partial
+	excludes, err := g.attribute()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the build context: %w", g.contextName(), err)
+	}
 	g.judgeSecrets()
-	g.report()
+	g.report(excludes)
 	return g.res, nil
 }
 
@@ -856,12 +860,54 @@ func (g *generator) judgeSecrets() {
 	}
 }
 
+// attribute walks what the old file sent and charges every path the new
+// file excludes to the added entry that excludes it, so that people see
+// what each entry saves. A folder's contents go to the folder's entry.
+func (g *generator) attribute() (map[*candidate]*Size, error) {
+	out := map[*candidate]*Size{}
+	full, err := patternmatcher.New(g.patterns())
+	if err != nil {
+		return nil, err
+	}
+	pats := g.patterns()
+	type excludedDir struct {
+		prefix string
+		by     *candidate
+	}
+	var stack []excludedDir
+	_, err = walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+		for len(stack) > 0 && !strings.HasPrefix(e.path, stack[len(stack)-1].prefix) {
+			stack = stack[:len(stack)-1]
+		}
+		var by *candidate
+		switch {
+		case len(stack) > 0 && (len(g.negs) == 0 || matchesPM(full, e.path)):
+			by = stack[len(stack)-1].by // re-inclusions aside, a folder's entry keeps out all of it
+		case len(stack) == 0 && matchesPM(full, e.path):
+			by = g.responsible(pats, e.path)
+		}
+		if by == nil {
+			return nil
+		}
+		if e.dir {
+			stack = append(stack, excludedDir{prefix: e.path + "/", by: by})
+			return nil
+		}
+		if out[by] == nil {
+			out[by] = &Size{}
+		}
+		out[by].add(e)
+		return nil
+	})
+	return out, err
+}
+
 // report fills the result's lists of added and skipped patterns.
-func (g *generator) report() {
+func (g *generator) report(excludes map[*candidate]*Size) {
 	for _, c := range g.entries {
 		switch {
 		case !c.dropped:
-			g.res.Added = append(g.res.Added, Change{Pattern: c.pattern, Reason: c.why})
+			g.res.Added = append(g.res.Added, Change{Pattern: c.pattern, Reason: c.why, Excludes: excludes[c]})
 		case c.reason == "" || c.conditional && !g.present[c]:
 		default:
 			g.res.Skipped = append(g.res.Skipped, Change{Pattern: c.pattern, Reason: c.reason})

@@ -116,6 +116,9 @@ type Options struct {
 type Change struct {
 	Pattern string `json:"pattern"`
 	Reason  string `json:"reason"`
+	// Excludes is what an added entry keeps out of the context now; nil
+	// when it matches nothing yet (it guards against future files).
+	Excludes *Size `json:"excludes,omitempty"`
 }
 
 // SecretOutcome is a secret-looking file the old ignore file let through,
