@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
 )
@@ -79,7 +80,7 @@ Exit codes: 0 success, 2 usage or input error.`,
 	fl.StringVar(&opts.Format, "format", "text", "output format: text (the file, reasons on standard error) or json")
 	fl.StringVar(&opts.File, "file", "", "the Dockerfile (default: PATH/Dockerfile)")
 	fl.StringVar(&opts.ContextDir, "context", "", "build context folder (default: the Dockerfile's folder)")
-	fl.StringSliceVar(&opts.Ecosystems, "ecosystem", nil, "the project's ecosystems, comma-separated: "+strings.Join(ignore.Ecosystems, ", ")+" (default: from marker files in the context)")
+	fl.StringSliceVar(&opts.Ecosystems, "ecosystem", nil, "the project's ecosystems, comma-separated: "+strings.Join(ignore.Ecosystems, ", ")+" (default: detected)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not explain on standard error")
 	return c
 }
@@ -146,8 +147,11 @@ func ignoreTarget(path, file string) (string, error) {
 }
 
 // planIgnore reads and parses the Dockerfile and plans its ignore file.
+// Without --ecosystem, detection names the ecosystems, as in harden fix, so
+// that both commands plan the same file.
 func planIgnore(dfPath, contextDir string, opts ignore.Options) (*ignore.Result, error) {
-	src, name, err := readTarget(target{path: dfPath}, nil)
+	t := target{path: dfPath}
+	src, name, err := readTarget(t, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +159,32 @@ func planIgnore(dfPath, contextDir string, opts ignore.Options) (*ignore.Result,
 	if err != nil {
 		return nil, err
 	}
+	if opts.Ecosystems == nil {
+		ctx, err := openContext(t, contextDir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: build context: %w", name, err)
+		}
+		opts.Ecosystems = ignoreEcosystems(detect.Detect(ctx, df))
+	}
 	res, err := ignore.ForDockerfile(dfPath, contextDir, df, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dfPath, err)
 	}
 	return res, nil
+}
+
+// ignoreEcosystems turns detection's answer into the ignore planner's
+// ecosystems: the app's and the others with a manifest in the project; nil
+// (the planner's own marker-file fallback) when detection knows nothing.
+func ignoreEcosystems(f *detect.Result) []string {
+	if f == nil || f.Ecosystem == detect.Unknown {
+		return nil
+	}
+	out := []string{string(f.Ecosystem)}
+	for _, e := range f.Also {
+		out = append(out, string(e))
+	}
+	return out
 }
 
 // explainIgnore prints each reason, secret, warning and the size line,
