@@ -46,6 +46,7 @@ and a .dockerignore. Lines no rule touches stay byte for byte, and a second run 
 		NewCmdFix(s, nil),
 		NewCmdCheck(s, nil),
 		NewCmdRules(s, nil),
+		NewCmdDetect(s, nil),
 		NewCmdIgnore(s, nil),
 		newCmdVersion(s),
 	)

@@ -1,0 +1,186 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/harden-dev/harden/dockerfile"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the current results")
+
+// A fixture is a txtar archive in testdata/contexts: its files are a
+// build context, its comment says what the case shows, and lines of the
+// comment starting with @ say how to run it:
+//
+//	@path P        detect P (a folder or a Dockerfile), relative to the archive root; default "."
+//	@context DIR   the build context, relative to the archive root; default: the Dockerfile's folder
+//	@no-context    parse the Dockerfile at @path (default "Dockerfile") and detect without a context
+type fixture struct {
+	name      string
+	path      string
+	context   string
+	noContext bool
+	archive   *txtar.Archive
+}
+
+func loadFixtures(t testing.TB) []fixture {
+	t.Helper()
+	files, err := filepath.Glob("testdata/contexts/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []fixture
+	for _, f := range files {
+		ar, err := txtar.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx := fixture{name: strings.TrimSuffix(filepath.Base(f), ".txtar"), path: ".", archive: ar}
+		for _, line := range strings.Split(string(ar.Comment), "\n") {
+			key, val, _ := strings.Cut(strings.TrimSpace(line), " ")
+			switch key {
+			case "@path":
+				fx.path = val
+			case "@context":
+				fx.context = val
+			case "@no-context":
+				fx.noContext = true
+			}
+		}
+		out = append(out, fx)
+	}
+	return out
+}
+
+// run extracts the fixture into a temporary folder and detects it the
+// way harden detect does. Paths in the result are made relative to the
+// archive root so that goldens do not depend on the temporary folder.
+func (fx fixture) run(t testing.TB) *Result {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range fx.archive.Files {
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fx.noContext {
+		name := fx.path
+		if name == "." {
+			name = "Dockerfile"
+		}
+		src, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		df, err := dockerfile.Parse(name, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Detect(nil, df)
+	}
+	ctx := ""
+	if fx.context != "" {
+		ctx = filepath.Join(root, fx.context)
+	}
+	res, err := DirWithContext(filepath.Join(root, fx.path), ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		r, err := filepath.Rel(root, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.ToSlash(r)
+	}
+	prefix := root + string(filepath.Separator)
+	res.Dockerfile, res.Context = strip(res.Dockerfile), strip(res.Context)
+	for i := range res.Evidence {
+		res.Evidence[i].File = strings.TrimPrefix(res.Evidence[i].File, prefix)
+	}
+	for i := range res.Notes {
+		res.Notes[i].File = strings.TrimPrefix(res.Notes[i].File, prefix)
+	}
+	for k, v := range res.Versions {
+		v.File = strings.TrimPrefix(v.File, prefix)
+		res.Versions[k] = v
+	}
+	for i := range res.Conflicts {
+		res.Conflicts[i] = strings.ReplaceAll(res.Conflicts[i], prefix, "")
+	}
+	return res
+}
+
+// TestFixturesGolden compares every fixture's full result with its golden
+// JSON in testdata/golden (go test ./detect -update rewrites them; read
+// the diff before committing).
+func TestFixturesGolden(t *testing.T) {
+	fixtures := loadFixtures(t)
+	if len(fixtures) < 40 {
+		t.Fatalf("only %d fixtures; the suite promises at least 40", len(fixtures))
+	}
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			res := fx.run(t)
+			got, err := json.MarshalIndent(res, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join("testdata", "golden", fx.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./detect -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("result differs from %s:\n%s", golden, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// lineDiff shows the first lines that differ, which is enough to see what
+// changed in a JSON golden.
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(wl), len(gl)) && shown < 12; i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			b.WriteString("- " + w + "\n+ " + g + "\n")
+			shown++
+		}
+	}
+	return b.String()
+}
