@@ -9,6 +9,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -43,10 +45,11 @@ type sarifTool struct {
 }
 
 type sarifDriver struct {
-	Name           string      `json:"name"`
-	Version        string      `json:"version,omitempty"`
-	InformationURI string      `json:"informationUri,omitempty"`
-	Rules          []sarifRule `json:"rules"`
+	Name            string      `json:"name"`
+	Version         string      `json:"version,omitempty"`
+	SemanticVersion string      `json:"semanticVersion,omitempty"`
+	InformationURI  string      `json:"informationUri,omitempty"`
+	Rules           []sarifRule `json:"rules"`
 }
 
 type sarifRule struct {
@@ -195,8 +198,23 @@ func writeSARIF(w io.Writer, r *Report) error {
 			run.Results = append(run.Results, res)
 		}
 	}
-	run.Tool = sarifTool{Driver: sarifDriver{Name: r.Tool.Name, Version: r.Tool.Version, InformationURI: r.Tool.InformationURI, Rules: table}}
+	version, semantic := sarifVersions(r.Tool.Version)
+	run.Tool = sarifTool{Driver: sarifDriver{Name: r.Tool.Name, Version: version, SemanticVersion: semantic, InformationURI: r.Tool.InformationURI, Rules: table}}
 	return encodeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+}
+
+// sarifVersions writes a Go module version the way SARIF wants it: version
+// starting with a digit ("1.2.3" for "v1.2.3"), and semanticVersion when it
+// is one.
+func sarifVersions(v string) (version, semantic string) {
+	version = v
+	if rest, ok := strings.CutPrefix(v, "v"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		version = rest
+	}
+	if sv := "v" + version; semver.IsValid(sv) && semver.Canonical(sv) == sv {
+		semantic = version // only full SemVer 2.0, not "1.4"
+	}
+	return version, semantic
 }
 
 func newSARIFRule(r *transform.Rule) sarifRule {

@@ -20,10 +20,11 @@ type sarifDoc struct {
 	Runs    []struct {
 		Tool struct {
 			Driver struct {
-				Name           string `json:"name"`
-				Version        string `json:"version"`
-				InformationURI string `json:"informationUri"`
-				Rules          []struct {
+				Name            string `json:"name"`
+				Version         string `json:"version"`
+				SemanticVersion string `json:"semanticVersion"`
+				InformationURI  string `json:"informationUri"`
+				Rules           []struct {
 					ID               string `json:"id"`
 					Name             string `json:"name"`
 					ShortDescription struct {
@@ -146,7 +147,7 @@ func TestSARIFStructure(t *testing.T) {
 	}
 	run := doc.Runs[0]
 	d := run.Tool.Driver
-	if d.Name != "harden" || d.Version == "" || !strings.HasPrefix(d.InformationURI, "https://") {
+	if d.Name != "harden" || d.Version != "0.0.0-test" || d.SemanticVersion != "0.0.0-test" || !strings.HasPrefix(d.InformationURI, "https://") {
 		t.Errorf("tool.driver = %q %q %q", d.Name, d.Version, d.InformationURI)
 	}
 	// The broken fixture must show up as a failed invocation at its line.
@@ -230,6 +231,21 @@ func TestSARIFStructure(t *testing.T) {
 	}
 	if fixes < 3 {
 		t.Errorf("only %d fixes checked; the fixtures should exercise more", fixes)
+	}
+}
+
+func TestSARIFVersions(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"v1.2.3":                             {"1.2.3", "1.2.3"},
+		"v0.0.0-20261127143000-abcdef012345": {"0.0.0-20261127143000-abcdef012345", "0.0.0-20261127143000-abcdef012345"},
+		"devel":                              {"devel", ""},
+		"1.4":                                {"1.4", ""},
+		"vNext":                              {"vNext", ""},
+	} {
+		v, sem := sarifVersions(in)
+		if v != want[0] || sem != want[1] {
+			t.Errorf("sarifVersions(%q) = %q, %q; want %q, %q", in, v, sem, want[0], want[1])
+		}
 	}
 }
 
