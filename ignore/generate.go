@@ -23,8 +23,14 @@ const maxRounds = 32
 // merging with file (see Locate). The context's own ignore file is not
 // consulted: file is the one in force.
 func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Result, error) {
+	return generate(fsys, "", df, file, opts)
+}
+
+// generate is Generate with the context folder's name for messages.
+func generate(fsys fs.FS, contextName string, df *dockerfile.File, file *File, opts Options) (*Result, error) {
 	g := &generator{
 		fsys:    fsys,
+		ctxName: contextName,
 		file:    file,
 		opts:    opts,
 		max:     opts.MaxEntries,
@@ -50,12 +56,12 @@ func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Resul
 	g.res.New = g.render()
 	after, partial, err := measure(fsys, g.patterns(), g.max)
 	if err != nil {
-		return nil, fmt.Errorf("%s: measuring the build context: %w", g.contextName(), err)
+		return nil, g.contextError(err)
 	}
 	g.res.After, g.res.Partial = after, g.res.Partial || partial
 	excludes, err := g.attribute()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the build context: %w", g.contextName(), err)
+		return nil, g.contextError(err)
 	}
 	g.judgeSecrets()
 	g.report(excludes)
@@ -64,11 +70,12 @@ func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Resul
 
 // generator holds one run's state.
 type generator struct {
-	fsys  fs.FS
-	file  *File
-	opts  Options
-	max   int
-	facts []*facts // facts[0] is the Dockerfile; the rest share its ignore file
+	fsys    fs.FS
+	ctxName string // for messages
+	file    *File
+	opts    Options
+	max     int
+	facts   []*facts // facts[0] is the Dockerfile; the rest share its ignore file
 
 	lines   []line   // the existing file's patterns with their line numbers
 	old     []string // the existing patterns, as BuildKit reads them
@@ -105,9 +112,9 @@ type candidate struct {
 
 // negation re-includes what an added entry would hide.
 type negation struct {
-	pattern string // without the leading "!"
-	why     string
-	for_    *candidate // the entry it makes room for; nil for a fix of the user's lines
+	pattern  string // without the leading "!"
+	why      string
+	forEntry *candidate // the entry it makes room for; nil for a fix of the user's lines
 }
 
 // guardKind says why a path must stay in the context.
@@ -133,11 +140,12 @@ type guard struct {
 	why    string  // a sentence naming the instruction or line
 }
 
-func (g *generator) contextName() string {
-	if g.file.Path != "" {
-		return path.Dir(strings.ReplaceAll(g.file.Path, `\`, "/"))
+// contextError names the build context in an error about it.
+func (g *generator) contextError(err error) error {
+	if g.ctxName == "" {
+		return fmt.Errorf("build context: %w", err)
 	}
-	return "build context"
+	return fmt.Errorf("build context %s: %w", g.ctxName, err)
 }
 
 // readExisting parses the ignore file in force with BuildKit's own reader.
@@ -212,7 +220,7 @@ func (g *generator) chooseEntries() {
 		all = append(all, entry{pattern: escapeOrEmpty(p), group: groupBuildOutput, why: "the Dockerfile rebuilds it"})
 	}
 	g.present = map[*candidate]bool{}
-	seen := map[string]bool{}
+	seen := map[string]*candidate{} // nil: the existing file covers it
 	for _, e := range all {
 		c := &candidate{entry: e}
 		when := e.when
@@ -228,13 +236,23 @@ func (g *generator) chooseEntries() {
 				g.present[c] = false // set during the walk when the context holds a match
 			}
 		}
-		if e.pattern == "" || seen[e.pattern] {
+		if e.pattern == "" {
 			continue
 		}
-		seen[e.pattern] = true
+		if prev, dup := seen[e.pattern]; dup {
+			// Two ecosystems may list the same folder (dist); the first
+			// that applies wins.
+			if prev == nil || !prev.dropped || c.dropped {
+				continue
+			}
+			g.entries = slices.DeleteFunc(g.entries, func(x *candidate) bool { return x == prev })
+			delete(g.present, prev)
+		}
 		if !c.dropped && g.covered(e.pattern) {
+			seen[e.pattern] = nil
 			continue
 		}
+		seen[e.pattern] = c
 		g.entries = append(g.entries, c)
 	}
 }
@@ -432,15 +450,15 @@ func (g *generator) scanContext() error {
 	seen := map[string]bool{}
 	globHit := make([]bool, len(globs))
 	var stack []namedDir
-	var skippedPM []*candidate
+	var conditional []*candidate // entries whose condition failed: are they worth a mention?
 	for c := range g.present {
-		skippedPM = append(skippedPM, c)
+		conditional = append(conditional, c)
 	}
 	var before Size
 	partial, err := walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
 		before.add(e)
 		p := e.path
-		for _, c := range skippedPM {
+		for _, c := range conditional {
 			if !g.present[c] && g.matches(c.pattern, p) {
 				g.present[c] = true
 			}
@@ -478,7 +496,7 @@ func (g *generator) scanContext() error {
 			}
 		case oldNegPM != nil && matchesPM(oldNegPM, p):
 			g.guard(&guard{path: p, kind: guardUserNegated, why: "your " + g.fileName() + " re-includes it"})
-		case isPublicCertificate(g.fsys, p) && e.mode.IsRegular():
+		case e.mode.IsRegular() && isPublicCertificate(g.fsys, p):
 			g.guard(&guard{path: p, kind: guardCertificate, negate: escapeOrEmpty(p), why: "it is a certificate or public key, not a private key"})
 		case len(stack) > 0:
 			top := stack[len(stack)-1]
@@ -487,7 +505,7 @@ func (g *generator) scanContext() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: reading the build context: %w", g.contextName(), err)
+		return g.contextError(err)
 	}
 	g.res.Before, g.res.Partial = before, partial
 
@@ -630,7 +648,7 @@ func (g *generator) resolve() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: harden's ignore entries did not settle; please report this context", g.contextName())
+	return g.contextError(errors.New("harden's ignore entries did not settle; please report this context"))
 }
 
 func (g *generator) resolveGuards() bool {
@@ -745,7 +763,7 @@ func (g *generator) makeRoom(c *candidate, gd *guard) {
 		c.dropped, c.reason = true, gd.why
 		return
 	}
-	g.negs = append(g.negs, &negation{pattern: neg, why: gd.why, for_: c})
+	g.negs = append(g.negs, &negation{pattern: neg, why: gd.why, forEntry: c})
 }
 
 // userNegationFor returns the existing negation that re-includes p.
@@ -779,7 +797,7 @@ func (g *generator) shallowestMatch(c *candidate, gd *guard) string {
 func (g *generator) undoGrowth() (bool, error) {
 	var mine []*negation
 	for _, n := range g.negs {
-		if n.for_ != nil {
+		if n.forEntry != nil {
 			mine = append(mine, n)
 		}
 	}
@@ -834,8 +852,8 @@ func (g *generator) undoGrowth() (bool, error) {
 		return false, nil
 	}
 	g.negs = slices.DeleteFunc(g.negs, func(n *negation) bool { return n == culprit })
-	culprit.for_.dropped = true
-	culprit.for_.reason = culprit.why + "; re-including it would also send files your " + g.fileName() + " excludes"
+	culprit.forEntry.dropped = true
+	culprit.forEntry.reason = culprit.why + "; re-including it would also send files your " + g.fileName() + " excludes"
 	return true, nil
 }
 

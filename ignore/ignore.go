@@ -192,7 +192,7 @@ func ForDockerfile(dockerfilePath, contextDir string, df *dockerfile.File, opts 
 	if file.Shared && opts.Siblings == nil {
 		opts.Siblings, warnings = siblings(dockerfilePath, contextDir, df.Name)
 	}
-	res, err := Generate(os.DirFS(contextDir), df, file, opts)
+	res, err := generate(os.DirFS(contextDir), contextDir, df, file, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -167,8 +167,8 @@ func TestLocate(t *testing.T) {
 	check("Dockerfile", ".dockerignore", true, true)
 }
 
-// generate runs Generate over an in-memory context with an existing file.
-func generate(t *testing.T, fsys fstest.MapFS, src, existing string, opts Options) *Result {
+// generateIn runs Generate over an in-memory context with an existing file.
+func generateIn(t *testing.T, fsys fstest.MapFS, src, existing string, opts Options) *Result {
 	t.Helper()
 	df, err := dockerfile.Parse("Dockerfile", []byte(src))
 	if err != nil {
@@ -188,7 +188,7 @@ func generate(t *testing.T, fsys fstest.MapFS, src, existing string, opts Option
 func TestMergeKeepsTheFileAsItIs(t *testing.T) {
 	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
 	for _, existing := range []string{"node_modules", "\ufeff# with a BOM\nnode_modules\n", "a\n\n\n", "a\r\nb"} {
-		res := generate(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{}})
+		res := generateIn(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{}})
 		if !strings.HasPrefix(string(res.New), existing) {
 			t.Errorf("%q: the old text is not kept at the start:\n%s", existing, res.New)
 		}
@@ -212,7 +212,7 @@ func TestMergeKeepsTheFileAsItIs(t *testing.T) {
 func TestEquivalentSpellingsAreNotRepeated(t *testing.T) {
 	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
 	existing := "/.git/\n./.vscode\n.idea/**\n**/*.log\n*.pyc\n"
-	res := generate(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{"python"}})
+	res := generateIn(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{"python"}})
 	added := map[string]bool{}
 	for _, c := range res.Added {
 		added[c.Pattern] = true
@@ -243,11 +243,11 @@ func TestDockerfileAndIgnoreFileCanBeExcluded(t *testing.T) {
 	// BuildKit reads the Dockerfile and .dockerignore through their own
 	// transfers, so excluding them is safe, unless a COPY names them.
 	fsys := fstest.MapFS{"Dockerfile": {Data: []byte("x")}, "app": {Data: []byte("x")}}
-	res := generate(t, fsys, "FROM scratch\nCOPY . .\n", "", Options{Ecosystems: []string{}})
+	res := generateIn(t, fsys, "FROM scratch\nCOPY . .\n", "", Options{Ecosystems: []string{}})
 	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "**/Dockerfile*" }) {
 		t.Errorf("Dockerfiles are not excluded: %v", res.Added)
 	}
-	res = generate(t, fsys, "FROM scratch\nCOPY Dockerfile /src/\n", "", Options{Ecosystems: []string{}})
+	res = generateIn(t, fsys, "FROM scratch\nCOPY Dockerfile /src/\n", "", Options{Ecosystems: []string{}})
 	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "!Dockerfile" }) {
 		t.Errorf("a Dockerfile the build copies is not re-included: %v", res.Added)
 	}
