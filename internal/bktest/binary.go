@@ -86,15 +86,22 @@ func versionFromGoMod(path string) (string, error) {
 // $HARDEN_BK_CACHE/<version>/bin, else ~/.cache/harden-bk/<version>/bin.
 // scripts/e2e-setup.sh uses the same layout.
 func BinDir(version string) (string, error) {
-	base := os.Getenv(EnvCache)
-	if base == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(cache, "harden-bk")
+	base, err := cacheBase()
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(base, version, "bin"), nil
+}
+
+func cacheBase() (string, error) {
+	if base := os.Getenv(EnvCache); base != "" {
+		return base, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "harden-bk"), nil
 }
 
 // Binaries are the BuildKit executables of one version.

@@ -1,11 +1,13 @@
 package bktest
 
 import (
+	"crypto/sha256"
 	"embed"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -332,20 +334,53 @@ func shadowFor(passwd string) string {
 	return b.String()
 }
 
-// standinApp compiles standinapp, the server the go stand-in "builds", as a
-// static binary. It needs the go command and this module's source, which
-// tests and the dev environment both run with.
+//go:embed standinapp/main.go
+var standinAppSource []byte
+
+// standinApp returns standinapp, the server the go stand-in "builds",
+// compiled as a static binary. It is cached next to buildkitd, keyed by its
+// source and the Go version, because compiling net/http from a cold build
+// cache takes a while and parallel test packages would all do it.
 func standinApp() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "harden-standinapp-")
+	sum := sha256.Sum256(standinAppSource)
+	base, err := cacheBase()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "app")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "github.com/harden-dev/harden/internal/bktest/standinapp")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	dir := filepath.Join(base, "standinapp")
+	bin := filepath.Join(dir, fmt.Sprintf("standinapp-%x-%s", sum[:8], runtime.Version()))
+	if data, err := os.ReadFile(bin); err == nil {
+		return data, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if data, err := os.ReadFile(bin); err == nil {
+		return data, nil
+	}
+	tmp, err := os.MkdirTemp(dir, "tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, "main.go")
+	if err := os.WriteFile(src, standinAppSource, 0o644); err != nil {
+		return nil, err
+	}
+	// Built as a lone file outside any module: it imports only the standard library.
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, "app"), "main.go")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off", "GO111MODULE=off")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build the go stand-in's app: %w: %s", err, msg)
 	}
-	return os.ReadFile(out)
+	if err := os.Rename(filepath.Join(tmp, "app"), bin); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(bin)
 }
