@@ -27,6 +27,9 @@ type source struct {
 	unresolved bool
 	// where names the instruction, e.g. "COPY build/ (Dockerfile line 4)".
 	where string
+	// verb says what the instruction does with a folder: "copies" or
+	// "mounts".
+	verb string
 	// stage and index place the instruction; dest is where a folder's
 	// contents land in the image ("" when unknown).
 	stage, index int
@@ -106,7 +109,7 @@ func readFacts(f *dockerfile.File) *facts {
 			case *instructions.AddCommand:
 				fa.addSources(lex, vars, ins, localAddSources(c.SourcePaths), joinDir(workdir, expand(lex, c.DestPath, vars)))
 			case *instructions.RunCommand:
-				fa.addMounts(lex, vars, ins, c, workdir)
+				fa.addMounts(lex, vars, ins, workdir)
 				fa.addCommands(ins, workdir)
 			}
 		}
@@ -210,12 +213,30 @@ func localAddSources(srcs []string) []string {
 
 func (fa *facts) addSources(lex *shell.Lex, vars scope, ins *dockerfile.Instruction, raws []string, dest string) {
 	for _, raw := range raws {
-		fa.add(lex, vars, ins, raw, strings.ToUpper(ins.Keyword)+" "+raw, dest)
+		fa.add(lex, vars, ins, raw, strings.ToUpper(ins.Keyword)+" "+raw, "copies", dest)
 	}
 }
 
 // addMounts records RUN --mount=type=bind sources read from the context.
-func (fa *facts) addMounts(lex *shell.Lex, vars scope, ins *dockerfile.Instruction, run *instructions.RunCommand, workdir string) {
+// BuildKit's parser leaves a mount's options unparsed until the build
+// expands them, so the instruction is parsed afresh (the shared parse is
+// never changed) and expanded with the stage's variables.
+func (fa *facts) addMounts(lex *shell.Lex, vars scope, ins *dockerfile.Instruction, workdir string) {
+	if len(ins.Node.Flags) == 0 {
+		return
+	}
+	cmd, err := instructions.ParseCommand(ins.Node)
+	if err != nil {
+		return
+	}
+	run, ok := cmd.(*instructions.RunCommand)
+	if !ok {
+		return
+	}
+	err = run.Expand(func(word string) (string, error) { return expand(lex, word, vars), nil })
+	if err != nil {
+		return
+	}
 	for _, m := range instructions.GetMounts(run) {
 		if m.Type != instructions.MountTypeBind || m.From != "" {
 			continue
@@ -224,14 +245,14 @@ func (fa *facts) addMounts(lex *shell.Lex, vars scope, ins *dockerfile.Instructi
 		if raw == "" {
 			raw = "."
 		}
-		fa.add(lex, vars, ins, raw, "RUN --mount=type=bind,source="+raw, joinDir(workdir, expand(lex, m.Target, vars)))
+		fa.add(lex, vars, ins, raw, "RUN --mount=type=bind,source="+raw, "mounts", joinDir(workdir, m.Target))
 	}
 }
 
 // add records one source; shown is how the instruction names it, for
 // messages.
-func (fa *facts) add(lex *shell.Lex, vars scope, ins *dockerfile.Instruction, raw, shown, dest string) {
-	s := source{raw: raw, stage: ins.Stage, index: ins.Index, dest: dest}
+func (fa *facts) add(lex *shell.Lex, vars scope, ins *dockerfile.Instruction, raw, shown, verb, dest string) {
+	s := source{raw: raw, verb: verb, stage: ins.Stage, index: ins.Index, dest: dest}
 	val := expand(lex, raw, vars)
 	if i := strings.Index(val, unknownValue); i >= 0 {
 		s.unresolved = true

@@ -500,7 +500,7 @@ func (g *generator) scanContext() error {
 			g.guard(&guard{path: p, kind: guardCertificate, negate: escapeOrEmpty(p), why: "it is a certificate or public key, not a private key"})
 		case len(stack) > 0:
 			top := stack[len(stack)-1]
-			g.guard(&guard{path: p, kind: guardInside, scope: top.path, by: top.by, src: top.src, why: strings.TrimSuffix(top.why, " reads it") + " copies the folder that holds it"})
+			g.guard(&guard{path: p, kind: guardInside, scope: top.path, by: top.by, src: top.src, why: top.src.where + " " + top.src.verb + " the folder that holds it"})
 		}
 		return nil
 	})
