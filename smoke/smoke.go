@@ -196,6 +196,10 @@ func Run(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// runc prints why (e.g. the entrypoint does not exist) as its last words.
+		if out := tailFile(logPath, 1); len(out) > 0 {
+			return fail("container did not start: %s", logMessage(out[0]))
+		}
 		return fail("container did not start: %v", err)
 	}
 	if st, err := rt.state(ctx, id); err == nil && st.Pid > 0 {
@@ -485,4 +489,22 @@ func lastLineSlice(s string, n int) []string {
 
 func lastLines(s string, n int) string {
 	return strings.Join(lastLineSlice(s, n), " | ")
+}
+
+// logMessage extracts msg="..." from a logrus line such as runc prints:
+// time="..." level=error msg="runc run failed: ...".
+func logMessage(line string) string {
+	_, rest, ok := strings.Cut(line, " msg=")
+	if !ok {
+		return line
+	}
+	q, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return line
+	}
+	msg, err := strconv.Unquote(q)
+	if err != nil {
+		return line
+	}
+	return msg
 }

@@ -79,3 +79,13 @@ func TestParseStatusIDsReadsEffectiveIDs(t *testing.T) {
 		t.Errorf("want an error for a status without ids, got %v", err)
 	}
 }
+
+func TestLogMessageUnwrapsLogrusLines(t *testing.T) {
+	line := `time="2026-11-27T14:53:57Z" level=error msg="runc run failed: exec: \"/app/server\": stat /app/server: no such file or directory"`
+	if got := logMessage(line); got != `runc run failed: exec: "/app/server": stat /app/server: no such file or directory` {
+		t.Errorf("got %q", got)
+	}
+	if got := logMessage("plain output"); got != "plain output" {
+		t.Errorf("got %q", got)
+	}
+}
