@@ -24,6 +24,10 @@ var goFrameworks = []struct{ name, module string }{
 	{"gorilla", "github.com/gorilla/mux"},
 }
 
+// goHead is how much of a Go file is read: the package clause and the
+// imports come first, after at most a license header.
+const goHead = 4 << 10
+
 // goListen finds the address a Go server listens on.
 var goListen = regexp.MustCompile(`(?:ListenAndServe(?:TLS)?|\.Run|\.Listen|\.Start)\(\s*"[^"]*:(\d{2,5})"`)
 
@@ -148,42 +152,42 @@ func (a *app) goPackages(h *hit, g *GoFacts, dir string) string {
 	}
 	sort.Strings(dirs)
 	// One file per folder tells the package; the imports of every file
-	// tell cgo. Package clauses come first so that the budget goes to
-	// finding the commands before it goes to cgo.
+	// tell cgo. The first file of each folder is read first, so that the
+	// budget goes to finding the commands before it goes to cgo.
+	var order []string
+	for _, d := range dirs {
+		order = append(order, byDir[d][0])
+	}
+	for _, d := range dirs {
+		order = append(order, byDir[d][1:]...)
+	}
+	heads := s.sniffAll(order, goHead)
 	fset := token.NewFileSet()
-	read := map[string]bool{}
-	mainFiles := map[string]string{}
-	readFile := func(f string) (name string, ok bool) {
-		read[f] = true
-		data, ok := s.sniff(f)
-		if !ok {
-			return "", false
+	pkgOf := map[string]string{}
+	for i, f := range order {
+		if heads[i] == nil || ignoredByBuildTag(heads[i]) {
+			continue
 		}
-		if ignoredByBuildTag(data) {
-			return "", true
-		}
-		file, err := parser.ParseFile(fset, f, data, parser.ImportsOnly)
+		file, err := parser.ParseFile(fset, f, heads[i], parser.ImportsOnly)
 		if file == nil || file.Name == nil {
 			if err != nil {
 				s.note(f, 0, "cannot read the package clause: "+firstLine(err.Error()))
 			}
-			return "", true
+			continue
 		}
+		pkgOf[f] = file.Name.Name
 		for _, imp := range file.Imports {
 			if v, _ := strconv.Unquote(imp.Path.Value); v == "C" && !g.CGO {
 				g.CGO = true
 				h.evidence = append(h.evidence, Evidence{File: f, Line: fset.Position(imp.Pos()).Line, Why: `imports "C": the program uses cgo and needs libc at run time`})
 			}
 		}
-		return file.Name.Name, true
 	}
+	mainFiles := map[string]string{}
 	for _, d := range dirs {
 		for _, f := range byDir[d] {
-			name, ok := readFile(f)
+			name, ok := pkgOf[f]
 			if !ok {
-				break
-			}
-			if name == "" {
 				continue
 			}
 			if name == "main" {
@@ -195,16 +199,6 @@ func (a *app) goPackages(h *hit, g *GoFacts, dir string) string {
 				mainFiles[pkg] = f
 			}
 			break
-		}
-	}
-	for _, d := range dirs {
-		for _, f := range byDir[d] {
-			if g.CGO || read[f] {
-				continue
-			}
-			if _, ok := readFile(f); !ok {
-				break
-			}
 		}
 	}
 	if len(g.MainPackages) == 0 {

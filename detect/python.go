@@ -27,8 +27,24 @@ var pythonLockfiles = []struct{ file, pm string }{
 }
 
 // pyDeps collects dependency names (normalised as PEP 503 says) and where
-// each was found.
-type pyDeps map[string]Evidence
+// each was found. Line 0 with a needle means "look the line up if this
+// dependency becomes evidence": most never do, and a search per
+// dependency would be quadratic in a long manifest.
+type pyDeps map[string]pyDep
+
+type pyDep struct {
+	file   string
+	line   int
+	needle string
+}
+
+// at returns the dependency's place, finding its line when needed.
+func (d pyDep) at(s *scan) (string, int) {
+	if d.line == 0 && d.needle != "" {
+		return d.file, lineOf(s.read(d.file), d.needle)
+	}
+	return d.file, d.line
+}
 
 var pep503 = regexp.MustCompile(`[-_.]+`)
 
@@ -41,7 +57,11 @@ var requirementName = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`)
 func (deps pyDeps) addRequirement(req, file string, line int) {
 	if m := requirementName.FindStringSubmatch(req); m != nil {
 		if _, ok := deps[pyName(m[1])]; !ok {
-			deps[pyName(m[1])] = Evidence{File: file, Line: line}
+			needle := ""
+			if line == 0 {
+				needle = req
+			}
+			deps[pyName(m[1])] = pyDep{file: file, line: line, needle: needle}
 		}
 	}
 }
@@ -60,17 +80,17 @@ func detectPython(a *app, dir string) *hit {
 		doc := s.tomlTable(p)
 		data := s.read(p)
 		for _, req := range strs(doc, "project", "dependencies") {
-			deps.addRequirement(req, p, lineOf(data, req))
+			deps.addRequirement(req, p, 0)
 		}
 		for _, group := range table(doc, "project", "optional-dependencies") {
 			for _, req := range stringList(group) {
-				deps.addRequirement(req, p, lineOf(data, req))
+				deps.addRequirement(req, p, 0)
 			}
 		}
 		poetryDeps := table(doc, "tool", "poetry", "dependencies")
 		for name := range poetryDeps {
 			if name != "python" {
-				deps.addRequirement(name, p, lineOfKey(data, name))
+				deps.addRequirement(name, p, 0)
 			}
 		}
 		if rp := str(doc, "project", "requires-python"); rp != "" {
@@ -119,7 +139,7 @@ func detectPython(a *app, dir string) *hit {
 		data := s.read(p)
 		for _, section := range []string{"packages", "dev-packages"} {
 			for name := range table(doc, section) {
-				deps.addRequirement(name, p, lineOfKey(data, name))
+				deps.addRequirement(name, p, 0)
 			}
 		}
 		for _, key := range []string{"python_full_version", "python_version"} {
@@ -148,9 +168,9 @@ func detectPython(a *app, dir string) *hit {
 		data := s.read(p)
 		for _, fw := range append(append([]string{}, pythonFrameworks...), pythonServers...) {
 			if n := lineOf(data, `"`+fw); n > 0 {
-				deps[fw] = Evidence{File: p, Line: n}
+				deps[fw] = pyDep{file: p, line: n}
 			} else if n := lineOf(data, "'"+fw); n > 0 {
-				deps[fw] = Evidence{File: p, Line: n}
+				deps[fw] = pyDep{file: p, line: n}
 			}
 		}
 	}
@@ -212,16 +232,18 @@ func detectPython(a *app, dir string) *hit {
 	}
 
 	for _, fw := range pythonFrameworks {
-		if ev, ok := deps[fw]; ok {
+		if dep, ok := deps[fw]; ok {
+			file, line := dep.at(s)
 			h.framework = fw
-			h.add(2, ev.File, ev.Line, "depends on "+fw)
+			h.add(2, file, line, "depends on "+fw)
 			break
 		}
 	}
 	for _, srv := range pythonServers {
-		if ev, ok := deps[srv]; ok {
+		if dep, ok := deps[srv]; ok {
+			file, line := dep.at(s)
 			py.Server = srv
-			h.evidence = append(h.evidence, Evidence{File: ev.File, Line: ev.Line, Why: "depends on the " + srv + " server"})
+			h.evidence = append(h.evidence, Evidence{File: file, Line: line, Why: "depends on the " + srv + " server"})
 			break
 		}
 	}
@@ -248,12 +270,14 @@ func (s *scan) requirements(p string, deps pyDeps, depth int, seen map[string]bo
 	data := s.read(p)
 	lines := strings.Split(string(data), "\n")
 	for i := 0; i < len(lines); i++ {
-		line := lines[i]
 		n := i + 1
-		for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
+		parts := []string{lines[i]}
+		for strings.HasSuffix(parts[len(parts)-1], "\\") && i+1 < len(lines) {
+			parts[len(parts)-1] = strings.TrimSuffix(parts[len(parts)-1], "\\")
 			i++
-			line = strings.TrimSuffix(line, "\\") + lines[i]
+			parts = append(parts, lines[i])
 		}
+		line := strings.Join(parts, "")
 		if j := strings.Index(line, " #"); j >= 0 {
 			line = line[:j]
 		}

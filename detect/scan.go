@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/buildctx"
 )
@@ -228,24 +229,65 @@ func (s *scan) readLimit(p string, limit int64) []byte {
 // source files one detection reads; ok is false once the budget is spent.
 func (s *scan) sniff(p string) (data []byte, ok bool) {
 	if s.sniffed >= maxSniffFiles {
-		if !s.noted["sniff budget"] {
-			s.noted["sniff budget"] = true
-			s.notes = append(s.notes, Evidence{File: ".", Why: fmt.Sprintf("read the first %d source files only; hints in the others (ports, app objects, cgo) were not looked for", maxSniffFiles)})
-		}
+		s.budgetSpent()
 		return nil, false
 	}
 	s.sniffed++
 	if s.fsys == nil {
 		return nil, true
 	}
-	f, err := s.fsys.Open(p)
+	return readHead(s.fsys, p, sniffHead), true
+}
+
+// budgetSpent notes, once, that source files were left unread.
+func (s *scan) budgetSpent() {
+	s.note(".", 0, fmt.Sprintf("read the first %d source files only; hints in the others (ports, app objects, cgo) were not looked for", maxSniffFiles))
+}
+
+// sniffAll reads the start of many source files at once, within the
+// same budget as sniff; entries past the budget or unreadable are nil.
+// Reading source files is bound by system calls, not by the CPU, so a few
+// readers in parallel finish well before one would (the context's fs.FS
+// must allow concurrent reads, as os.DirFS and fstest.MapFS do).
+func (s *scan) sniffAll(paths []string, size int) [][]byte {
+	out := make([][]byte, len(paths))
+	n := min(len(paths), maxSniffFiles-s.sniffed)
+	if n < len(paths) {
+		s.budgetSpent()
+	}
+	if n <= 0 || s.fsys == nil {
+		return out
+	}
+	s.sniffed += n
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(sniffReaders, n) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = readHead(s.fsys, paths[i], size)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// sniffReaders is how many files sniffAll reads at a time.
+const sniffReaders = 8
+
+func readHead(fsys fs.FS, p string, size int) []byte {
+	f, err := fsys.Open(p)
 	if err != nil {
-		return nil, true
+		return nil
 	}
 	defer f.Close()
-	buf := make([]byte, sniffHead)
+	buf := make([]byte, size)
 	n, _ := io.ReadFull(f, buf)
-	return buf[:n], true
+	return buf[:n]
 }
 
 // ignored reports whether .dockerignore keeps p out of the build.
