@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -28,13 +29,16 @@ type Context struct {
 	IgnorePatterns []string
 
 	ignore *patternmatcher.PatternMatcher
+
+	mu   sync.Mutex
+	memo map[string]any
 }
 
-// Open opens the context folder dir for a Dockerfile named dockerfileName
-// (its base name). BuildKit prefers <dockerfileName>.dockerignore next to
-// the Dockerfile over the context's .dockerignore; harden uses the same
-// order when the Dockerfile lives in the context root.
-func Open(dir, dockerfileName string) (*Context, error) {
+// Open opens the context folder dir for the Dockerfile at dockerfilePath
+// (a path on disk, or just a name for a Dockerfile in dir). The ignore file
+// is the one BuildKit reads: <name>.dockerignore beside the Dockerfile,
+// else the context's .dockerignore.
+func Open(dir, dockerfilePath string) (*Context, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -42,7 +46,21 @@ func Open(dir, dockerfileName string) (*Context, error) {
 	if !st.IsDir() {
 		return nil, &fs.PathError{Op: "open", Path: dir, Err: errors.New("build context is not a folder")}
 	}
-	return FromFS(os.DirFS(dir), dir, dockerfileName)
+	if dockerfilePath != "" && filepath.Dir(dockerfilePath) != "." && !sameDir(filepath.Dir(dockerfilePath), dir) {
+		own := dockerfilePath + ".dockerignore"
+		if data, err := os.ReadFile(own); err == nil {
+			c := &Context{Dir: dir, FS: os.DirFS(dir)}
+			return c, c.setIgnore(own, data)
+		}
+		return FromFS(os.DirFS(dir), dir, "")
+	}
+	return FromFS(os.DirFS(dir), dir, filepath.Base(dockerfilePath))
+}
+
+func sameDir(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 // FromFS makes a context over any file system (tests use fstest.MapFS).
@@ -60,18 +78,39 @@ func FromFS(fsys fs.FS, dir, dockerfileName string) (*Context, error) {
 		if err != nil {
 			return nil, err
 		}
-		patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
-		if err != nil {
-			return nil, &fs.PathError{Op: "parse", Path: filepath.Join(dir, name), Err: err}
-		}
-		pm, err := patternmatcher.New(patterns)
-		if err != nil {
-			return nil, &fs.PathError{Op: "parse", Path: filepath.Join(dir, name), Err: err}
-		}
-		c.IgnoreFile, c.IgnorePatterns, c.ignore = name, patterns, pm
-		break
+		return c, c.setIgnore(name, data)
 	}
 	return c, nil
+}
+
+func (c *Context) setIgnore(name string, data []byte) error {
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return &fs.PathError{Op: "parse", Path: filepath.Join(c.Dir, name), Err: err}
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return &fs.PathError{Op: "parse", Path: filepath.Join(c.Dir, name), Err: err}
+	}
+	c.IgnoreFile, c.IgnorePatterns, c.ignore = name, patterns, pm
+	return nil
+}
+
+// Memo returns the value fn computes for key, computing it once per
+// context. Rules use it for scans of the whole context, which would
+// otherwise repeat on every pass of the engine.
+func (c *Context) Memo(key string, fn func() any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.memo[key]; ok {
+		return v
+	}
+	if c.memo == nil {
+		c.memo = map[string]any{}
+	}
+	v := fn()
+	c.memo[key] = v
+	return v
 }
 
 // Clean turns a path as written in a COPY source ("./a/b/", "/a") into the

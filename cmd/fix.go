@@ -14,7 +14,6 @@ import (
 
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/config"
-	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
 	"github.com/harden-dev/harden/output"
@@ -212,14 +211,7 @@ func planIgnoreFor(r fileResult, opts *FixOptions, planned map[string]bool) (*ig
 	if err != nil {
 		return nil, err
 	}
-	var ecosystems []string
-	if f := r.prep.facts; f != nil && f.Ecosystem != detect.Unknown {
-		ecosystems = append(ecosystems, string(f.Ecosystem))
-		for _, e := range f.Also {
-			ecosystems = append(ecosystems, string(e))
-		}
-	}
-	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, df, ignore.Options{Ecosystems: ecosystems})
+	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, df, ignore.Options{Ecosystems: ignoreEcosystems(r.prep.facts)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: planning the ignore file: %w", r.target.path, err)
 	}
@@ -294,7 +286,7 @@ func readTarget(t target, stdin io.Reader) ([]byte, string, error) {
 func openContext(t target, contextDir string) (*buildctx.Context, error) {
 	name := ""
 	if !t.stdin {
-		name = filepath.Base(t.path)
+		name = t.path
 	}
 	switch {
 	case contextDir != "":

@@ -141,11 +141,7 @@ func DirWithContext(p, contextDir string) (*Result, error) {
 	if contextDir == "" {
 		contextDir = dir
 	}
-	dfName := ""
-	if dfPath != "" {
-		dfName = filepath.Base(dfPath)
-	}
-	ctx, err := buildctx.Open(contextDir, dfName)
+	ctx, err := buildctx.Open(contextDir, dfPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: build context: %w", contextDir, err)
 	}

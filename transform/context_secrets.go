@@ -40,7 +40,16 @@ func checkContextSecrets(p *Pass) {
 	if p.Context == nil || p.Context.FS == nil {
 		return
 	}
-	secrets, _, err := ignore.FindSecrets(p.Context.FS, p.Context.IgnorePatterns, 0)
+	type scan struct {
+		secrets []ignore.Secret
+		err     error
+	}
+	// The walk covers the whole context; do it once, not on every pass.
+	found := p.Context.Memo("context-secrets", func() any {
+		secrets, _, err := ignore.FindSecrets(p.Context.FS, p.Context.IgnorePatterns, 0)
+		return scan{secrets, err}
+	}).(scan)
+	secrets, err := found.secrets, found.err
 	if err != nil || len(secrets) == 0 {
 		return
 	}
