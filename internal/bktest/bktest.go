@@ -175,7 +175,7 @@ func setup() (env *Env, skip string, err error) {
 	return env, "", err
 }
 
-// NewEnv starts a registry holding DefaultStandIns and a buildkitd that uses
+// NewEnv starts a registry serving DefaultStandIns and a buildkitd that uses
 // it as mirror. It is what Start runs; the dev environment uses it directly.
 func NewEnv(ctx context.Context, bins Binaries) (*Env, error) {
 	reg, err := StartRegistry()
@@ -203,19 +203,12 @@ func NewEnv(ctx context.Context, bins Binaries) (*Env, error) {
 	return env, nil
 }
 
+// pushDefaults registers DefaultStandIns to be made on first pull: making
+// them all costs seconds (and, for golang, compiling a server).
 func (e *Env) pushDefaults() error {
-	images := map[StandIn]v1.Image{}
 	for _, s := range DefaultStandIns {
-		key := StandIn{Kind: s.Kind, Version: s.Version}
-		img, ok := images[key]
-		if !ok {
-			var err error
-			if img, err = NewStandIn(s.Kind, s.Version); err != nil {
-				return err
-			}
-			images[key] = img
-		}
-		if _, err := e.Registry.Push(s.Ref, img); err != nil {
+		s := s
+		if err := e.Registry.Lazy(s.Ref, func() (v1.Image, error) { return NewStandIn(s.Kind, s.Version) }); err != nil {
 			return err
 		}
 	}

@@ -4,12 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
+	"net/http"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -131,5 +137,55 @@ func TestLayerWritesParentsFirst(t *testing.T) {
 	}
 	if want := []string{"a/", "a/b/", "a/b/file", "a/link"}; !slices.Equal(names, want) {
 		t.Errorf("entries %q, want %q", names, want)
+	}
+}
+
+func TestLazyImagesAreMadeOnceOnFirstPull(t *testing.T) {
+	reg, err := StartRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	var made atomic.Int32
+	want, err := Image(v1.Config{User: "lazy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Lazy("python:3.11", func() (v1.Image, error) { made.Add(1); return want, nil })
+	reg.Lazy("broken:1", func() (v1.Image, error) { return nil, errors.New("no busybox") })
+
+	ref, _ := reg.Ref("python:3.11")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img, err := remote.Image(ref)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, _ := img.Digest()
+			if wantDigest, _ := want.Digest(); got != wantDigest {
+				t.Errorf("pulled %s, want %s", got, wantDigest)
+			}
+		}()
+	}
+	wg.Wait()
+	if made.Load() != 1 {
+		t.Errorf("made %d times, want once", made.Load())
+	}
+	resp, err := http.Get("http://" + reg.Addr + "/v2/library/broken/manifests/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "no busybox") {
+		t.Errorf("a failing stand-in should say why: %s %s", resp.Status, body)
+	}
+	missing, _ := reg.Ref("unknown:1")
+	if _, err := remote.Image(missing); err == nil {
+		t.Error("an unregistered image was found")
 	}
 }
