@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/transform"
@@ -97,7 +98,7 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 		fmt.Fprintf(bw, "\n### `%s`\n", escapeCode(f.Path))
 		if len(f.Result.Changes) > 0 {
 			bw.WriteString("\n| Original line | Rule | Change |\n| ---: | --- | --- |\n")
-			for _, c := range f.Result.Changes {
+			for _, c := range byLine(f.Result.Changes) {
 				fmt.Fprintf(bw, "| %s | %s | %s |\n", lineRange(c.Line, c.EndLine), ruleLink(c.Rule.ID, c.Rule.Name, c.Rule.DocURL()), escapeCell(c.Description))
 			}
 		}
@@ -128,6 +129,14 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 	bw.WriteString("\n---\n<sub>Made by [harden](https://github.com/harden-dev/harden). " +
 		"Review it like a colleague's change; running `harden fix --write` again on this branch changes nothing.</sub>\n")
 	return bw.Flush()
+}
+
+// byLine orders changes as a reviewer reads the file; changes on the same
+// line keep the order the rules applied them in.
+func byLine(changes []transform.Change) []transform.Change {
+	out := slices.Clone(changes)
+	slices.SortStableFunc(out, func(a, b transform.Change) int { return a.Line - b.Line })
+	return out
 }
 
 func lineRange(from, to int) string {

@@ -91,3 +91,17 @@ func TestPRBodyAllClean(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", body.String(), want)
 	}
 }
+
+func TestChangesByLine(t *testing.T) {
+	in := []transform.Change{{Line: 6, Description: "a"}, {Line: 3, Description: "b"}, {Line: 6, Description: "c"}, {Line: 4, Description: "d"}}
+	var got string
+	for _, c := range byLine(in) {
+		got += c.Description
+	}
+	if got != "bdac" {
+		t.Errorf("order %q, want bdac (by line, stable)", got)
+	}
+	if in[0].Description != "a" {
+		t.Error("byLine reordered its input")
+	}
+}
