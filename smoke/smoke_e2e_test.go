@@ -50,6 +50,7 @@ func run(t *testing.T, img v1.Image, opts smoke.Options) *smoke.Report {
 }
 
 func TestLongRunningNonRootProcessPasses(t *testing.T) {
+	t.Parallel() // each check mostly waits; containers and ports are separate
 	rep := run(t, busybox(t, v1.Config{User: "10001", Cmd: []string{"sleep", "60"}}), fast)
 	if !rep.Passed || rep.UID != 10001 || rep.GID != 0 {
 		t.Fatalf("want a pass as uid 10001 gid 0, got %+v", rep)
@@ -61,6 +62,7 @@ func TestLongRunningNonRootProcessPasses(t *testing.T) {
 }
 
 func TestProcessThatHandlesSIGTERMStops(t *testing.T) {
+	t.Parallel()
 	cmd := []string{"sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"}
 	rep := run(t, busybox(t, v1.Config{User: "www-data", Cmd: cmd}), fast)
 	if !rep.Passed || rep.UID != 33 || rep.GID != 33 {
@@ -82,6 +84,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestServerAnswersOnExposedPort(t *testing.T) {
+	t.Parallel()
 	port := strconv.Itoa(freePort(t))
 	img := busybox(t, v1.Config{
 		User:         "10001:10001",
@@ -97,6 +100,7 @@ func TestServerAnswersOnExposedPort(t *testing.T) {
 }
 
 func TestPortThatNeverAnswersFails(t *testing.T) {
+	t.Parallel()
 	port := strconv.Itoa(freePort(t))
 	img := busybox(t, v1.Config{Cmd: []string{"sleep", "60"}, ExposedPorts: map[string]struct{}{port + "/tcp": {}}})
 	opts := fast
@@ -108,6 +112,7 @@ func TestPortThatNeverAnswersFails(t *testing.T) {
 }
 
 func TestMissingEntrypointFails(t *testing.T) {
+	t.Parallel()
 	rep := run(t, busybox(t, v1.Config{Entrypoint: []string{"/app/server"}, Cmd: []string{"--port", "8080"}}), fast)
 	if rep.Passed || !strings.Contains(rep.Reason, "did not start") || !strings.Contains(rep.Reason, "/app/server") {
 		t.Fatalf("want a start failure naming /app/server, got %+v", rep)
@@ -115,6 +120,7 @@ func TestMissingEntrypointFails(t *testing.T) {
 }
 
 func TestProcessThatExitsAtOnceFails(t *testing.T) {
+	t.Parallel()
 	rep := run(t, busybox(t, v1.Config{Cmd: []string{"sh", "-c", "echo cannot find config >&2; exit 1"}}), fast)
 	if rep.Passed || !strings.Contains(rep.Reason, "exited") || !strings.Contains(strings.Join(rep.Output, "\n"), "cannot find config") {
 		t.Fatalf("want a failure with the process's output, got %+v", rep)
@@ -125,6 +131,7 @@ func TestProcessThatExitsAtOnceFails(t *testing.T) {
 }
 
 func TestUnknownUserFails(t *testing.T) {
+	t.Parallel()
 	rep := run(t, busybox(t, v1.Config{User: "app", Cmd: []string{"sleep", "60"}}), fast)
 	if rep.Passed || !strings.Contains(rep.Reason, "unable to find user app") {
 		t.Fatalf("want docker's unknown-user failure, got %+v", rep)
@@ -132,6 +139,7 @@ func TestUnknownUserFails(t *testing.T) {
 }
 
 func TestSmokeCommandRunsInsideTheContainer(t *testing.T) {
+	t.Parallel()
 	img := busybox(t, v1.Config{User: "10001", WorkingDir: "/srv/app", Env: []string{"PATH=/bin:/usr/bin", "APP_ENV=prod"}, Cmd: []string{"sleep", "60"}})
 	opts := fast
 	// The command sees the container's user, environment, working directory and processes.
@@ -147,6 +155,7 @@ func TestSmokeCommandRunsInsideTheContainer(t *testing.T) {
 }
 
 func TestPortAlreadyTakenOnHostIsAnError(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
