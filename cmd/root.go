@@ -48,6 +48,7 @@ and a .dockerignore. Lines no rule touches stay byte for byte, and a second run 
 		NewCmdRules(s, nil),
 		NewCmdDetect(s, nil),
 		NewCmdIgnore(s, nil),
+		NewCmdNew(s, nil),
 		newCmdVersion(s),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

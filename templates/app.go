@@ -52,8 +52,8 @@ type App struct {
 	// docker run line mount one on each).
 	Writable []string
 	// User is the unprivileged account images without one of their own
-	// get: the same name and uid harden fix creates.
-	User transform.RuntimeUser
+	// get: by default the same name and uid harden fix creates.
+	User User
 	// Limits are the memory and CPU limits compose.yaml and the suggested
 	// docker run apply.
 	Limits Limits
@@ -72,6 +72,16 @@ type App struct {
 	// default version, a server the project does not depend on yet.
 	Notes []string
 }
+
+// User is an unprivileged account a template creates.
+type User struct {
+	Name     string
+	UID, GID int
+}
+
+// DefaultUser is harden fix's runtime user: a system account with a uid
+// outside the ranges distros and base images allocate.
+var DefaultUser = User{Name: transform.DefaultUser.Name, UID: transform.DefaultUser.UID, GID: transform.DefaultUser.UID}
 
 // Limits bound what the container may use, in docker run's units.
 type Limits struct {
@@ -99,6 +109,9 @@ type Overrides struct {
 	Entrypoint string
 	// Version is the runtime version to pin ("3.12", "22", "1.23").
 	Version string
+	// User replaces DefaultUser when its Name is set (a team's own
+	// convention, from .harden.yaml).
+	User User
 	// Variant names the template folder to render ("php/fpm", or one of
 	// the user's own under --templates) instead of the one harden picks;
 	// its first part is the ecosystem unless Ecosystem says otherwise.
@@ -187,8 +200,14 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 		Versions:       map[string]string{},
 		Port:           firstOf(over.Port, facts.Port),
 		HealthPath:     "/",
-		User:           transform.DefaultUser,
+		User:           DefaultUser,
 		Limits:         DefaultLimits,
+	}
+	if over.User.Name != "" {
+		a.User = over.User
+		if a.User.GID == 0 {
+			a.User.GID = a.User.UID
+		}
 	}
 	for k, v := range facts.Versions {
 		if k != string(eco) && versionWord.MatchString(v.Version) {
@@ -208,6 +227,11 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 	}
 	if over.Variant != "" {
 		a.Variant = over.Variant
+	}
+	for _, m := range a.Manifests {
+		if !p.exists(strings.TrimSuffix(m, "/")) {
+			a.note("the Dockerfile copies %s, which the app's folder does not have yet", m)
+		}
 	}
 	for k, v := range toolDefaults {
 		if _, set := a.Versions[k]; !set {
@@ -315,9 +339,9 @@ var (
 // check refuses values that would break the Dockerfile or a shell command
 // when written outside a JSON array.
 func (a *App) check() error {
-	words := map[string]string{"framework": a.Framework, "package manager": a.PackageManager}
+	words := map[string]string{"framework": a.Framework, "package manager": a.PackageManager, "user": a.User.Name}
 	for what, v := range words {
-		if v != "" && !plainPath.MatchString(v) {
+		if v != "" && !plainPath.MatchString(v) || strings.Contains(v, "/") {
 			return fmt.Errorf("%s %q has characters harden does not write into a Dockerfile", what, v)
 		}
 	}

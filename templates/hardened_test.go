@@ -14,6 +14,7 @@ import (
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/ignore"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -58,6 +59,20 @@ func TestRendersAreHardened(t *testing.T) {
 							t.Fatal(err)
 						}
 						reportFindings(t, fx.name, findings)
+					})
+					t.Run("ignore", func(t *testing.T) {
+						// harden fix also plans the .dockerignore: it must have
+						// nothing to add to the rendered one.
+						res, err := ignore.ForDockerfile(filepath.Join(dir, Dockerfile), "", df, ignore.Options{Ecosystems: ecosystemsOf(opts.facts)})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, c := range res.Added {
+							t.Errorf("harden fix adds %s to the .dockerignore: %s", c.Pattern, c.Reason)
+						}
+						if res.Changed() && len(res.Added) == 0 {
+							t.Errorf("harden fix rewrites the .dockerignore:\n%s", res.New)
+						}
 					})
 					t.Run("fix", func(t *testing.T) {
 						res, err := transform.Fix(Dockerfile, src, o)
@@ -260,6 +275,18 @@ func TestDockerfilePromises(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ecosystemsOf is what harden fix tells the ignore planner about the app.
+func ecosystemsOf(f *detect.Result) []string {
+	if f == nil || f.Ecosystem == detect.Unknown {
+		return nil
+	}
+	out := []string{string(f.Ecosystem)}
+	for _, e := range f.Also {
+		out = append(out, string(e))
+	}
+	return out
 }
 
 func fileData(t testing.TB, files []File, name string) []byte {
