@@ -87,9 +87,35 @@ func existingUser(f *dockerfile.File) string {
 			if in.Keyword == "user" && len(in.Args()) > 0 && !rootUser(in.Args()[0]) && !strings.Contains(in.Args()[0], "$") {
 				return in.Args()[0]
 			}
+			if name := createdUser(in); name != "" {
+				return name
+			}
 		}
 	}
 	return ""
+}
+
+// createdUser returns the account a RUN creates with useradd or adduser.
+func createdUser(in *dockerfile.Instruction) string {
+	if in.Keyword != "run" {
+		return ""
+	}
+	sc, err := in.Script()
+	if err != nil {
+		return ""
+	}
+	name := ""
+	for _, c := range sc.Commands {
+		if n := c.Name(); n != "useradd" && n != "adduser" {
+			continue
+		}
+		// The account name is the last word; options take values, so a
+		// literal last word that is not an option is the name.
+		if last, lit := c.Arg(c.NArgs() - 1); lit && c.NArgs() > 1 && !strings.HasPrefix(last, "-") && !strings.ContainsAny(last, "$/") {
+			name = last
+		}
+	}
+	return name
 }
 
 // finalUser returns the last USER of the final stage or the stages it
