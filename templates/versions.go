@@ -20,20 +20,21 @@ type runtimeDefault struct {
 }
 
 var runtimeDefaults = map[detect.Ecosystem]runtimeDefault{
-	// Python 3.13: in bugfix support, with wheels for the common C extensions.
-	detect.Python: {"Python", "3.13", ".python-version or requires-python in pyproject.toml"},
-	// Node.js 24: the active LTS line.
-	detect.Node: {"Node.js", "24", ".nvmrc or engines.node in package.json"},
-	// Go 1.26: the newest release; Go supports the last two.
+	// Python 3.14: the newest series with wheels for the common C extensions.
+	detect.Python: {"Python", "3.14", ".python-version or requires-python in pyproject.toml"},
+	// Node.js 26: the active LTS line (it no longer bundles corepack, which
+	// the templates install for yarn and pnpm).
+	detect.Node: {"Node.js", "26", ".nvmrc or engines.node in package.json"},
+	// Go 1.26: a supported release (Go supports the newest two).
 	detect.Go: {"Go", "1.26", "go.mod's go or toolchain line"},
-	// Java 21: an LTS release every framework in use supports.
-	detect.Java: {"Java", "21", "maven.compiler.release in pom.xml or the toolchain in build.gradle"},
-	// Ruby 3.4: the newest stable series.
-	detect.Ruby: {"Ruby", "3.4", ".ruby-version"},
-	// Rust 1.88: a stable release with edition 2024 support.
-	detect.Rust: {"Rust", "1.88", "rust-toolchain.toml"},
-	// PHP 8.4: in active support.
-	detect.PHP: {"PHP", "8.4", "require.php in composer.json"},
+	// Java 25: the newest LTS release.
+	detect.Java: {"Java", "25", "maven.compiler.release in pom.xml or the toolchain in build.gradle"},
+	// Ruby 4.0: the newest stable series.
+	detect.Ruby: {"Ruby", "4.0", ".ruby-version"},
+	// Rust 1.99: a recent stable release (editions keep old code building).
+	detect.Rust: {"Rust", "1.99", "rust-toolchain.toml"},
+	// PHP 8.5: in active support, with OPcache built in.
+	detect.PHP: {"PHP", "8.5", "require.php in composer.json"},
 	// .NET 10: the current LTS release.
 	detect.DotNet: {".NET", "10.0", "TargetFramework in the project file"},
 	// Static sites run on transform.DefaultStaticServer, whose tag pins nginx.
@@ -42,9 +43,10 @@ var runtimeDefaults = map[detect.Ecosystem]runtimeDefault{
 
 // toolDefaults pin the build tools templates install or build on.
 var toolDefaults = map[string]string{
-	"maven":    "3.9",   // maven:<v>-eclipse-temurin-<java>
-	"gradle":   "8.14",  // gradle:<v>-jdk<java>
-	"poetry":   "2.1.3", // pip install poetry==<v>
-	"uv":       "0.9",   // ghcr.io/astral-sh/uv:<v>, which tracks the newest patch
-	"composer": "2.8",   // composer:<v>
+	"maven":    "3.9",    // maven:<v>-eclipse-temurin-<java>
+	"gradle":   "9.5",    // gradle:<v>-jdk<java>
+	"poetry":   "2.3.3",  // pip install poetry==<v>
+	"uv":       "0.12.1", // ghcr.io/astral-sh/uv:<v>
+	"composer": "2.9",    // composer:<v>
+	"corepack": "0.36.0", // npm install --global corepack@<v>, on Node.js 25 and later
 }
