@@ -73,6 +73,7 @@ func detectRun(opts *DetectOptions) error {
 	}
 	if opts.Format == "json" {
 		enc := json.NewEncoder(opts.Streams.Out)
+		enc.SetEscapeHTML(false) // ">=3.12", not "\u003e=3.12"
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}

@@ -102,6 +102,22 @@ var expectations = map[string]expect{
 		}},
 	"go-cgo": {eco: Go, pm: "go", versions: "go=1.21", entry: "package .", conflicts: []string{`CGO_ENABLED=0 but the code imports "C"`},
 		check: func(t *testing.T, r *Result) { is(t, "cgo", r.Go.CGO, true) }},
+	"go-cgo-imported": {eco: Go, pm: "go", entry: "package ./cmd/server", port: 8080,
+		check: func(t *testing.T, r *Result) {
+			is(t, "cgo", r.Go.CGO, true)
+			found := false
+			for _, e := range r.Evidence {
+				found = found || e.File == "internal/sqlite/sqlite.go" && e.Line == 6
+			}
+			is(t, "cgo evidence at internal/sqlite/sqlite.go:6", found, true)
+		}},
+	"go-cgo-unrelated-tool": {eco: Go, pm: "go", entry: "package ./cmd/gateway",
+		check: func(t *testing.T, r *Result) {
+			is(t, "cgo", r.Go.CGO, false)
+			is(t, "main packages", strings.Join(r.Go.MainPackages, " "), "./cmd/gateway ./tools/probe")
+		}},
+	"go-sqlite-module": {eco: Go, pm: "go", entry: "package .",
+		check: func(t *testing.T, r *Result) { is(t, "cgo", r.Go.CGO, true) }},
 	"go-workspace-vendor": {eco: Go, pm: "go", versions: "go=1.23.1", entry: "package .", port: 9000,
 		check: func(t *testing.T, r *Result) {
 			is(t, "vendor", r.Go.Vendor, true)

@@ -24,6 +24,16 @@ var goFrameworks = []struct{ name, module string }{
 	{"gorilla", "github.com/gorilla/mux"},
 }
 
+// cgoModules are widely used modules that cannot be built without cgo.
+var cgoModules = map[string]bool{
+	"github.com/mattn/go-sqlite3":                   true,
+	"github.com/confluentinc/confluent-kafka-go":    true,
+	"github.com/confluentinc/confluent-kafka-go/v2": true,
+	"github.com/linxGnu/grocksdb":                   true,
+	"github.com/tecbot/gorocksdb":                   true,
+	"gocv.io/x/gocv":                                true,
+}
+
 // goHead is how much of a Go file is read: the package clause and the
 // imports come first, after at most a license header.
 const goHead = 4 << 10
@@ -111,6 +121,12 @@ func (a *app) readGoMod(h *hit, g *GoFacts, p string, data []byte) {
 		}
 		h.claim(c, ok)
 	}
+	for _, req := range mf.Require {
+		if cgoModules[req.Mod.Path] && !g.CGO {
+			g.CGO = true
+			h.evidence = append(h.evidence, Evidence{File: p, Line: req.Syntax.Start.Line, Why: "requires " + req.Mod.Path + ", which is built with cgo"})
+		}
+	}
 	for _, fw := range goFrameworks {
 		for _, req := range mf.Require {
 			if req.Mod.Path == fw.module || strings.HasPrefix(req.Mod.Path, fw.module+"/") {
@@ -127,78 +143,132 @@ func firstLine(s string) string {
 	return line
 }
 
-// goPackages finds the main packages under dir (not in nested modules or
-// testdata), and whether any file of the module uses cgo. It reads the
-// package clause of one file per folder and the imports of each file,
-// within the scan's source budget. It returns a file of the entry package.
-func (a *app) goPackages(h *hit, g *GoFacts, dir string) string {
-	s := a.scan
-	byDir := map[string][]string{}
+// goSource is one parsed Go file: its package name and imports.
+type goSource struct {
+	pkg     string
+	imports []string
+	cgoLine int // line of import "C", 0 when none
+}
+
+// goTree is the Go files of a module by folder, parsed on demand.
+type goTree struct {
+	a      *app
+	dir    string // the module's folder
+	byDir  map[string][]string
+	dirs   []string
+	parsed map[string]*goSource // nil value: unreadable, ignored or not Go
+	fset   *token.FileSet
+}
+
+func (a *app) goTree(dir string) *goTree {
+	t := &goTree{a: a, dir: dir, byDir: map[string][]string{}, parsed: map[string]*goSource{}, fset: token.NewFileSet()}
 	nested := map[string]bool{}
-	for _, f := range s.under(dir, maxDepth) {
+	for _, f := range a.scan.under(dir, maxDepth) {
 		d := path.Dir(f)
 		if path.Base(f) == "go.mod" && d != dir {
 			nested[d] = true
 		}
 		if strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") && !strings.Contains("/"+f, "/testdata/") {
-			byDir[d] = append(byDir[d], f)
+			t.byDir[d] = append(t.byDir[d], f)
 		}
 	}
-	dirs := make([]string, 0, len(byDir))
-	for d := range byDir {
+	for d := range t.byDir {
 		if !inNested(d, nested) {
-			dirs = append(dirs, d)
+			t.dirs = append(t.dirs, d)
 		}
 	}
-	sort.Strings(dirs)
-	// One file per folder tells the package; the imports of every file
-	// tell cgo. The first file of each folder is read first, so that the
-	// budget goes to finding the commands before it goes to cgo.
-	var order []string
-	for _, d := range dirs {
-		order = append(order, byDir[d][0])
+	sort.Strings(t.dirs)
+	return t
+}
+
+// parse reads and parses the files not parsed yet, all at once.
+func (t *goTree) parse(files []string) {
+	var todo []string
+	for _, f := range files {
+		if _, done := t.parsed[f]; !done {
+			todo = append(todo, f)
+		}
 	}
-	for _, d := range dirs {
-		order = append(order, byDir[d][1:]...)
-	}
-	heads := s.sniffAll(order, goHead)
-	fset := token.NewFileSet()
-	pkgOf := map[string]string{}
-	for i, f := range order {
+	heads := t.a.scan.sniffAll(todo, goHead)
+	for i, f := range todo {
+		t.parsed[f] = nil
 		if heads[i] == nil || ignoredByBuildTag(heads[i]) {
 			continue
 		}
-		file, err := parser.ParseFile(fset, f, heads[i], parser.ImportsOnly)
+		file, err := parser.ParseFile(t.fset, f, heads[i], parser.ImportsOnly)
 		if file == nil || file.Name == nil {
 			if err != nil {
-				s.note(f, 0, "cannot read the package clause: "+firstLine(err.Error()))
+				t.a.scan.note(f, 0, "cannot read the package clause: "+firstLine(err.Error()))
 			}
 			continue
 		}
-		pkgOf[f] = file.Name.Name
+		src := &goSource{pkg: file.Name.Name}
 		for _, imp := range file.Imports {
-			if v, _ := strconv.Unquote(imp.Path.Value); v == "C" && !g.CGO {
-				g.CGO = true
-				h.evidence = append(h.evidence, Evidence{File: f, Line: fset.Position(imp.Pos()).Line, Why: `imports "C": the program uses cgo and needs libc at run time`})
+			v, _ := strconv.Unquote(imp.Path.Value)
+			src.imports = append(src.imports, v)
+			if v == "C" {
+				src.cgoLine = t.fset.Position(imp.Pos()).Line
 			}
 		}
+		t.parsed[f] = src
 	}
-	mainFiles := map[string]string{}
-	for _, d := range dirs {
-		for _, f := range byDir[d] {
-			name, ok := pkgOf[f]
-			if !ok {
+}
+
+// packages names the package of every folder from its first file that
+// parses, reading one file per folder per round.
+func (t *goTree) packages() map[string]string {
+	names := map[string]string{}
+	next := map[string]int{}
+	pending := t.dirs
+	for round := 0; len(pending) > 0 && round < 3; round++ {
+		var files []string
+		for _, d := range pending {
+			if next[d] < len(t.byDir[d]) {
+				files = append(files, t.byDir[d][next[d]])
+			}
+		}
+		t.parse(files)
+		var still []string
+		for _, d := range pending {
+			if next[d] >= len(t.byDir[d]) {
 				continue
 			}
-			if name == "main" {
-				pkg := "."
-				if d != dir {
-					pkg = "./" + rel(dir, d)
-				}
-				g.MainPackages = append(g.MainPackages, pkg)
-				mainFiles[pkg] = f
+			if src := t.parsed[t.byDir[d][next[d]]]; src != nil {
+				names[d] = src.pkg
+				continue
 			}
-			break
+			next[d]++
+			still = append(still, d)
+		}
+		pending = still
+	}
+	return names
+}
+
+// goPackages finds the main packages under dir (not in nested modules or
+// testdata), picks the entry (the one the Dockerfile builds, else ".",
+// else cmd/<module name>, else the first), and checks for cgo in the
+// entry and the module's packages it imports: what the binary is built
+// from, read within the scan's source budget. It returns a file of the
+// entry package.
+func (a *app) goPackages(h *hit, g *GoFacts, dir string) string {
+	t := a.goTree(dir)
+	names := t.packages()
+	mainFiles := map[string]string{}
+	for _, d := range t.dirs {
+		if names[d] != "main" {
+			continue
+		}
+		pkg := "."
+		if d != dir {
+			pkg = "./" + rel(dir, d)
+		}
+		g.MainPackages = append(g.MainPackages, pkg)
+		for _, f := range t.byDir[d] {
+			if t.parsed[f] != nil {
+				mainFiles[pkg] = f
+				break
+			}
 		}
 	}
 	if len(g.MainPackages) == 0 {
@@ -211,8 +281,46 @@ func (a *app) goPackages(h *hit, g *GoFacts, dir string) string {
 			break
 		}
 	}
+	if built := path.Clean(a.df.goBuild.pkg); containsString(g.MainPackages, "./"+strings.TrimPrefix(built, "./")) {
+		main = "./" + strings.TrimPrefix(built, "./")
+	}
+	a.goCgo(h, g, t, join(dir, strings.TrimPrefix(main, "./")))
 	a.setGoEntry(h, g, dir, main, mainFiles[main])
 	return mainFiles[main]
+}
+
+// goCgo follows the entry package's imports inside the module, folder by
+// folder, and records the first import "C" it meets.
+func (a *app) goCgo(h *hit, g *GoFacts, t *goTree, entry string) {
+	seen := map[string]bool{entry: true}
+	level := []string{entry}
+	for len(level) > 0 && !g.CGO {
+		var files []string
+		for _, d := range level {
+			files = append(files, t.byDir[d]...)
+		}
+		t.parse(files)
+		var next []string
+		for _, f := range files {
+			src := t.parsed[f]
+			if src == nil {
+				continue
+			}
+			if src.cgoLine > 0 && !g.CGO {
+				g.CGO = true
+				h.evidence = append(h.evidence, Evidence{File: f, Line: src.cgoLine, Why: `imports "C": the program uses cgo and needs libc at run time`})
+			}
+			for _, imp := range src.imports {
+				rest, ok := strings.CutPrefix(imp, g.Module+"/")
+				d := join(t.dir, rest)
+				if ok && g.Module != "" && !seen[d] && len(t.byDir[d]) > 0 {
+					seen[d] = true
+					next = append(next, d)
+				}
+			}
+		}
+		level = next
+	}
 }
 
 func (a *app) setGoEntry(h *hit, g *GoFacts, dir, pkg, file string) {

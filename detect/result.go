@@ -184,7 +184,9 @@ type GoFacts struct {
 	MainPackages []string `json:"mainPackages,omitempty"`
 	// Binary is the name `go build` gives the entry package.
 	Binary string `json:"binary,omitempty"`
-	// CGO is set when a Go file imports "C": the binary then needs libc.
+	// CGO is set when the entry package, or a package of the module it
+	// imports, has import "C", or go.mod requires a module that needs cgo:
+	// the binary then needs libc (no static distroless, no scratch).
 	CGO       bool `json:"cgo"`
 	Vendor    bool `json:"vendor"`
 	Workspace bool `json:"workspace"`

@@ -19,7 +19,7 @@ import (
 // context full of generated files.
 const (
 	// maxWalkEntries stops the walk; what was seen so far is used.
-	maxWalkEntries = 50_000
+	maxWalkEntries = 30_000
 	// maxDepth is how deep below the context root the walk goes.
 	maxDepth = 8
 	// maxManifestSize is the largest manifest or version file read.
@@ -69,51 +69,114 @@ func newScan(ctx *buildctx.Context) *scan {
 	return s
 }
 
+// walk lists the context breadth first: the folders of one level are read
+// in parallel (listing folders is bound by system calls, not the CPU),
+// then taken in sorted order, so that the result and the files kept when
+// the entry budget runs out do not depend on timing. Breadth first also
+// means a truncated walk keeps the shallow files, where manifests live.
 func (s *scan) walk() {
-	entries := 0
-	err := fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p != "." {
-				s.note(p, 0, "cannot read: "+errText(err))
-				return fs.SkipDir
+	budget := maxWalkEntries
+	level := []string{"."}
+	for depth := 0; len(level) > 0; depth++ {
+		listed := s.readDirs(level)
+		var next []string
+		for i, dir := range level {
+			if listed[i].err != nil {
+				if dir == "." {
+					s.note(".", 0, "cannot list the build context: "+errText(listed[i].err))
+					return
+				}
+				s.note(dir, 0, "cannot read: "+errText(listed[i].err))
+				continue
 			}
-			return err
-		}
-		entries++
-		if entries > maxWalkEntries {
-			s.truncated = true
-			return fs.SkipAll
-		}
-		if d.IsDir() {
-			if p == "." {
-				return nil
+			if dir != "." && isVirtualenv(listed[i].entries) {
+				continue
 			}
-			if skipDirs[d.Name()] || strings.Count(p, "/") >= maxDepth {
-				return fs.SkipDir
+			var names []string
+			for _, e := range listed[i].entries {
+				if budget--; budget < 0 {
+					s.truncated = true
+					break
+				}
+				p := join(dir, e.Name())
+				if e.IsDir() {
+					if !skipDirs[e.Name()] && depth < maxDepth {
+						next = append(next, p)
+					}
+					continue
+				}
+				if !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+					continue
+				}
+				s.files = append(s.files, p)
+				s.has[p] = true
+				names = append(names, e.Name())
 			}
-			if _, err := fs.Stat(s.fsys, p+"/pyvenv.cfg"); err == nil {
-				// A virtual environment under any name ("env", ".python").
-				return fs.SkipDir
+			if len(names) > 0 {
+				s.dirs[dir] = names
 			}
-			return nil
+			if s.truncated {
+				break
+			}
 		}
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			return nil
+		if s.truncated {
+			s.note(".", 0, fmt.Sprintf("the build context has more than %d entries; detection looked at the first %d, the shallowest", maxWalkEntries, maxWalkEntries))
+			break
 		}
-		s.files = append(s.files, p)
-		s.has[p] = true
-		dir := path.Dir(p)
-		s.dirs[dir] = append(s.dirs[dir], path.Base(p))
-		return nil
-	})
-	if err != nil {
-		s.note(".", 0, "cannot list the build context: "+errText(err))
-	}
-	if s.truncated {
-		s.note(".", 0, fmt.Sprintf("the build context has more than %d entries; detection looked at the first %d only", maxWalkEntries, maxWalkEntries))
+		level = next
 	}
 	sort.Strings(s.files)
 }
+
+// isVirtualenv spots a virtual environment under any name ("env",
+// ".python"): a folder holding pyvenv.cfg.
+func isVirtualenv(entries []fs.DirEntry) bool {
+	for _, e := range entries {
+		if e.Name() == "pyvenv.cfg" {
+			return true
+		}
+	}
+	return false
+}
+
+type listing struct {
+	entries []fs.DirEntry
+	err     error
+}
+
+// readDirs lists folders in parallel, keeping their order.
+func (s *scan) readDirs(dirs []string) []listing {
+	out := make([]listing, len(dirs))
+	parallel(len(dirs), func(i int) {
+		out[i].entries, out[i].err = fs.ReadDir(s.fsys, dirs[i])
+	})
+	return out
+}
+
+// parallel runs fn(0..n-1) on a few goroutines.
+func parallel(n int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(ioWorkers, n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// ioWorkers is how many files or folders are read at a time.
+const ioWorkers = 8
 
 // exists reports whether the context holds the file p. Files under skipped
 // folders are found by asking the file system directly.
@@ -259,25 +322,9 @@ func (s *scan) sniffAll(paths []string, size int) [][]byte {
 		return out
 	}
 	s.sniffed += n
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(sniffReaders, n) {
-		wg.Go(func() {
-			for i := range next {
-				out[i] = readHead(s.fsys, paths[i], size)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(n, func(i int) { out[i] = readHead(s.fsys, paths[i], size) })
 	return out
 }
-
-// sniffReaders is how many files sniffAll reads at a time.
-const sniffReaders = 8
 
 func readHead(fsys fs.FS, p string, size int) []byte {
 	f, err := fsys.Open(p)
