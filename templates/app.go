@@ -376,7 +376,8 @@ func (a *App) ecosystemPaths() []string {
 		out = append(append(out, a.Go.Package, a.Go.Binary), a.Go.Assets...)
 	}
 	if a.Java != nil {
-		out = append(out, a.Java.Artifact)
+		// The archive may be a glob, which COPY expands.
+		out = append(out, strings.NewReplacer("*", "x", "?", "x").Replace(a.Java.Artifact))
 	}
 	if a.Rust != nil {
 		out = append(out, a.Rust.Binary)

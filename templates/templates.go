@@ -135,6 +135,9 @@ func (s *Source) Variants() ([]string, error) {
 // .dockerignore must hold patterns BuildKit accepts. Errors name the
 // template.
 func (s *Source) Render(app *App, names ...string) ([]File, error) {
+	if err := s.hasVariant(app.Variant); err != nil {
+		return nil, err
+	}
 	partials, err := s.partials()
 	if err != nil {
 		return nil, err
@@ -164,6 +167,19 @@ func (s *Source) Render(app *App, names ...string) ([]File, error) {
 		out = append(out, File{Name: name, Data: buf.Bytes(), Template: where})
 	}
 	return out, nil
+}
+
+// hasVariant checks that a layer has the variant's folder: a variant that
+// does not exist must not quietly render the templates above it.
+func (s *Source) hasVariant(variant string) error {
+	var names []string
+	for _, l := range s.layers {
+		if st, err := fs.Stat(l.fsys, variant); err == nil && st.IsDir() {
+			return nil
+		}
+		names = append(names, l.name)
+	}
+	return fmt.Errorf("there are no templates for %s: no folder %s in %s", variant, variant, strings.Join(names, " or "))
 }
 
 // find looks a template file up for a variant: in the variant's folder and
