@@ -59,7 +59,6 @@ var packageManagers = map[string]string{
 
 // launch is what a start command says about the application.
 type launch struct {
-	words   []string
 	program string
 	eco     Ecosystem
 	entry   *Entrypoint
@@ -88,7 +87,7 @@ var runnerPrefixes = map[string]string{
 
 // readLaunch reads a start command given as words.
 func readLaunch(words []string) launch {
-	l := launch{words: words}
+	var l launch
 	w := skipWrappers(words)
 	if len(w) == 0 {
 		return l
@@ -104,14 +103,15 @@ func readLaunch(words []string) launch {
 			if inner.eco == "" {
 				inner.eco = programs[prog]
 			}
-			inner.words = words
+			if inner.entry != nil {
+				inner.entry.Command = words
+			}
 			return inner
 		}
 	}
 	if prog == "sh" || prog == "bash" || prog == "ash" || prog == "dash" {
 		if len(w) >= 3 && w[1] == "-c" {
 			inner := readLaunchShell(w[2])
-			inner.words = words
 			if inner.entry != nil {
 				inner.entry.Command = words
 			}
@@ -296,7 +296,10 @@ func (l *launch) python(args []string) {
 			mod := args[i+1]
 			if _, ok := programs[mod]; ok && mod != "python" && mod != "pip" {
 				inner := readLaunch(append([]string{mod}, args[i+2:]...))
-				inner.words, inner.program = l.words, "python"
+				inner.program = "python"
+				if inner.entry != nil {
+					inner.entry.Command = nil // readLaunch fills in the whole command
+				}
 				*l = inner
 				return
 			}
