@@ -61,6 +61,7 @@ var expectations = map[string]expect{
 	"python-venv-multistage": {eco: Python, pm: "pip", versions: "python=3.11", entry: "script main.py",
 		check: func(t *testing.T, r *Result) {
 			is(t, "venv", r.Python.Venv, true)
+			is(t, "command", strings.Join(r.Entrypoint.Command, " "), "python -u /app/main.py")
 			is(t, "requirements", strings.Join(r.Python.Requirements, " "), "requirements.txt requirements-base.txt")
 		}},
 	"python-procfile-heroku": {eco: Python, framework: "django", pm: "pip", versions: "python=3.11.6", entry: "module config.wsgi", port: 8000},

@@ -73,7 +73,7 @@ type servedCopy struct {
 }
 
 // documentRoots are where the static web server images publish files.
-var documentRoots = []string{"/usr/share/nginx/html", "/usr/local/apache2/htdocs", "/var/www/html", "/usr/share/caddy", "/srv", "/app/public", "/opt/bitnami/nginx/html"}
+var documentRoots = []string{"/usr/share/nginx/html", "/usr/local/apache2/htdocs", "/var/www/html", "/usr/share/caddy", "/opt/bitnami/nginx/html"}
 
 func readDockerfile(f *dockerfile.File) *dockerfileFacts {
 	d := &dockerfileFacts{score: map[Ecosystem]int{}, evidence: map[Ecosystem][]Evidence{}, pm: map[Ecosystem]hint{}}
@@ -96,7 +96,7 @@ func readDockerfile(f *dockerfile.File) *dockerfileFacts {
 					why: fmt.Sprintf("FROM %s uses %s %s", img.Ref, key, img.RuntimeVersion)})
 			}
 		}
-		d.readStage(f, st, min(w, 2))
+		d.readStage(st, min(w, 2))
 	}
 	final := f.FinalStage()
 	d.final = facts[final.Index]
@@ -207,7 +207,7 @@ func (d *dockerfileFacts) signal(eco Ecosystem, weight, line int, why string) {
 }
 
 // readStage reads the build steps of one stage.
-func (d *dockerfileFacts) readStage(f *dockerfile.File, st *dockerfile.Stage, weight int) {
+func (d *dockerfileFacts) readStage(st *dockerfile.Stage, weight int) {
 	seen := map[Ecosystem]bool{}
 	for _, ins := range st.Instructions[1:] {
 		switch c := ins.Command.(type) {
@@ -217,7 +217,7 @@ func (d *dockerfileFacts) readStage(f *dockerfile.File, st *dockerfile.Stage, we
 				continue
 			}
 			for _, cmd := range s.Commands {
-				d.readRun(cmd, ins, weight, seen)
+				d.readRun(cmd, weight, seen)
 			}
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
@@ -253,7 +253,7 @@ func (d *dockerfileFacts) addSources(paths []string, line int) {
 }
 
 // readRun reads one simple command of a RUN.
-func (d *dockerfileFacts) readRun(cmd *dockerfile.Command, ins *dockerfile.Instruction, weight int, seen map[Ecosystem]bool) {
+func (d *dockerfileFacts) readRun(cmd *dockerfile.Command, weight int, seen map[Ecosystem]bool) {
 	words := commandWords(cmd)
 	if len(words) == 0 {
 		return
@@ -465,6 +465,13 @@ func (d *dockerfileFacts) readFinal(f *dockerfile.File, final *dockerfile.Stage,
 		d.served = true
 	}
 	d.readLaunch(entrypoint, cmd)
+	if e := d.launch.entry; e != nil && (e.Kind == EntryScript || e.Kind == EntryJar) {
+		// "python /app/main.py" under WORKDIR /app runs the project's main.py.
+		wd := stageWorkdir(final)
+		if rest, ok := strings.CutPrefix(path.Clean(e.Value), strings.TrimSuffix(wd, "/")+"/"); ok && wd != "/" {
+			e.Value = rest
+		}
+	}
 }
 
 func resolveWorkdir(cur, p string) string {

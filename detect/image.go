@@ -190,7 +190,6 @@ func hubName(name string) string {
 // tagInfo is what a tag's words say.
 type tagInfo struct {
 	version     string // leading version number
-	release     string // OS release named by the first word of an OS image's tag
 	distro      string
 	distroRel   string
 	slim        bool
@@ -391,7 +390,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		f.setDistro("distroless")
 		f.DistroRelease = m[4]
 		f.Variant, f.Slim, f.Toolchain = "distroless", true, TriNo
-		f.User = &ImageUser{Name: "nonroot", UID: 65532}
+		f.User = &ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}
 		f.NonRootDefault = t.nonroot || t.first == "nonroot"
 		if t.debug || t.first == "debug" {
 			f.Shell = TriYes // busybox
@@ -412,7 +411,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		f.Known = true
 		f.setDistro("wolfi")
 		f.Variant, f.Slim = "distroless", true
-		f.User, f.NonRootDefault = &ImageUser{Name: "nonroot", UID: 65532}, true
+		f.User, f.NonRootDefault = &ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}, true
 		if t.dev || t.first == "dev" {
 			f.Flavor, f.Shell, f.PackageManager, f.Variant = "dev", TriYes, "apk", "minimal"
 		}

@@ -28,7 +28,10 @@ var Ecosystems = []Ecosystem{Python, Node, Go, Java, Ruby, Rust, PHP, DotNet, St
 // Paths of files harden read (evidence, manifests, lockfiles, project
 // files) are relative to the build context, as COPY sees them. Paths
 // inside the application (entrypoint values, build output folders,
-// artifacts, document roots) are relative to Root, where its build runs.
+// artifacts, document roots) are relative to Root, where its build runs;
+// an entrypoint taken from the Dockerfile's start command is relative to
+// the image's WORKDIR (a binary keeps its path in the image), and its
+// Command keeps the words exactly.
 type Result struct {
 	// Ecosystem is the application's ecosystem, Unknown when nothing says.
 	Ecosystem Ecosystem `json:"ecosystem"`
