@@ -415,7 +415,7 @@ func printNotes(w io.Writer, app *templates.App) {
 // printNextSteps prints the commands that build the image and run it
 // locked down: read-only, no new privileges, no capabilities, bounded.
 func printNextSteps(w io.Writer, dir string, app *templates.App, compose bool) {
-	run := []string{"docker", "run", "--rm", "--read-only", "--tmpfs", "/tmp"}
+	run := []string{"docker", "run", "--rm", "--init", "--read-only", "--tmpfs", "/tmp"}
 	for _, p := range app.Writable {
 		run = append(run, "--tmpfs", p)
 	}
