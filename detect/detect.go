@@ -175,13 +175,11 @@ func detect(ctx *buildctx.Context, df *dockerfile.File, dfDir string) *Result {
 	a := &app{scan: newScan(ctx), df: readDockerfile(df)}
 	r := &Result{Ecosystem: Unknown, Root: ".", Base: a.df.base, Evidence: []Evidence{}}
 	dirs := a.candidateDirs(dfDir)
-	var hits []*hit
-	for _, dir := range dirs {
-		for _, det := range detectors {
-			if h := det.inContext(a, dir); h != nil {
-				h.eco, h.dir = det.eco, dir
-				hits = append(hits, h)
-			}
+	hits := a.detectIn(dirs)
+	if len(dirs) == 1 && !slices.ContainsFunc(hits, func(h *hit) bool { return h.manifest }) && a.scan.fsys != nil {
+		if sub := a.onlyApp(); sub != "" {
+			dirs = append(dirs, sub)
+			hits = append(hits, a.detectIn([]string{sub})...)
 		}
 	}
 	w := a.choose(hits, dirs)
@@ -195,6 +193,20 @@ func detect(ctx *buildctx.Context, df *dockerfile.File, dfDir string) *Result {
 	a.fill(r, w, hits)
 	r.Notes = append(r.Notes, a.scan.notes...)
 	return r
+}
+
+// detectIn runs every detector on every folder.
+func (a *app) detectIn(dirs []string) []*hit {
+	var hits []*hit
+	for _, dir := range dirs {
+		for _, det := range detectors {
+			if h := det.inContext(a, dir); h != nil {
+				h.eco, h.dir = det.eco, dir
+				hits = append(hits, h)
+			}
+		}
+	}
+	return hits
 }
 
 // choose picks the winning case. A case backed by a manifest in the
@@ -506,15 +518,11 @@ func (a *app) candidateDirs(dfDir string) []string {
 		add(dfDir)
 	}
 	add(".")
-	if len(dirs) == 1 && !a.hasManifest(".") && s.fsys != nil {
-		if sub := a.onlyApp(); sub != "" {
-			add(sub)
-		}
-	}
 	return dirs
 }
 
-// onlyApp looks below a context root without manifests: when exactly one
+// onlyApp looks below a context root where no detector made a case from
+// a manifest: when exactly one
 // folder (at most two levels down) holds one, that is the application;
 // when several do, a note lists them.
 func (a *app) onlyApp() string {

@@ -162,6 +162,8 @@ var expectations = map[string]expect{
 			is(t, "project", r.DotNet.Project, "src/Orders.Api/Orders.Api.csproj")
 			is(t, "runtime user", r.Base[1].User.Name, "app")
 		}},
+	"dotnet-directory-build-props": {eco: DotNet, framework: "aspnetcore", pm: "nuget", versions: "dotnet=9.0", entry: "assembly Shop.Web.dll", port: 8080,
+		check: func(t *testing.T, r *Result) { is(t, "tfm", r.DotNet.TargetFramework, "net9.0") }},
 	"dotnet-worker-fsharp":     {eco: DotNet, framework: "worker", pm: "nuget", versions: "dotnet=6.0", entry: "assembly ingest-worker.dll"},
 	"dotnet-framework-windows": {eco: DotNet, entry: "assembly Site.dll", conflicts: []string{"Windows containers only"}},
 

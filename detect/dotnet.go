@@ -27,7 +27,9 @@ type msbuildProject struct {
 // project is one parsed project file.
 type project struct {
 	path, sdk, tfm, assembly, outputType string
-	test                                 bool
+	// tfmFile is where tfm is set when the project inherits it.
+	tfmFile string
+	test    bool
 }
 
 // testPackages mark a test project.
@@ -62,7 +64,11 @@ func detectDotNet(a *app, dir string) *hit {
 		if !s.xmlDecode(f, &pr) {
 			continue
 		}
-		projects = append(projects, readProject(f, pr))
+		p := readProject(f, pr)
+		if p.tfm == "" {
+			p.tfm, p.tfmFile = a.inheritedTFM(dir, path.Dir(f))
+		}
+		projects = append(projects, p)
 	}
 	if sln := s.glob(dir, "*.sln"); len(sln) > 0 {
 		dn.Solution = sln[0]
@@ -129,6 +135,25 @@ func readProject(f string, pr msbuildProject) project {
 	return p
 }
 
+// inheritedTFM finds the target framework a project inherits from the
+// nearest Directory.Build.props between its folder and the root, as
+// MSBuild imports it.
+func (a *app) inheritedTFM(root, dir string) (tfm, file string) {
+	for d := dir; ; d = path.Dir(d) {
+		p := join(d, "Directory.Build.props")
+		if a.scan.exists(p) {
+			var props msbuildProject
+			if a.scan.xmlDecode(p, &props) {
+				return readProject(p, props).tfm, p
+			}
+			return "", ""
+		}
+		if d == root || d == "." || d == "/" {
+			return "", ""
+		}
+	}
+}
+
 // pickProject chooses the application among a solution's projects: a web
 // project, else an executable, else the first that is not a test.
 func pickProject(projects []project) *project {
@@ -171,7 +196,11 @@ func (a *app) setProject(h *hit, dn *DotNetFacts, p *project) {
 		h.entry = &Entrypoint{Kind: EntryAssembly, Value: p.assembly + ".dll"}
 	}
 	if m := dotnetTFM.FindStringSubmatch(p.tfm); m != nil {
-		h.claim(claim("dotnet", m[1], p.path, 0, rankManifest, "TargetFramework "+p.tfm))
+		file := p.path
+		if p.tfmFile != "" {
+			file = p.tfmFile
+		}
+		h.claim(claim("dotnet", m[1], file, lineOf(a.scan.read(file), "<TargetFramework"), rankManifest, "TargetFramework "+p.tfm))
 		if h.framework == "aspnetcore" {
 			// The ASP.NET Core images listen on 8080 from .NET 8, 80 before.
 			h.port = 80
