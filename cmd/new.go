@@ -144,7 +144,8 @@ func newRun(opts *NewOptions) error {
 	if err != nil {
 		return &exitError{code: ExitFailure, err: err}
 	}
-	if err := settleIgnore(dir, exists, files, app, facts); err != nil {
+	mergedIgnore, err := settleIgnore(dir, exists, files, app, facts)
+	if err != nil {
 		return &exitError{code: ExitFailure, err: err}
 	}
 
@@ -170,7 +171,7 @@ func newRun(opts *NewOptions) error {
 			}
 		}
 		if len(inTheWay) > 0 {
-			return usageError("%s already %s; nothing was written (--force overwrites)", strings.Join(inTheWay, " and "), plural(len(inTheWay), "exists", "exist"))
+			return usageError("%s already %s; nothing was written (--force replaces the Dockerfile and compose.yaml and merges into the .dockerignore)", joinAnd(inTheWay), plural(len(inTheWay), "exists", "exist"))
 		}
 	}
 	if err := writeFiles(dir, files); err != nil {
@@ -181,6 +182,9 @@ func newRun(opts *NewOptions) error {
 		written[i] = filepath.Join(dir, f.Name)
 	}
 	fmt.Fprintf(msg, "%s\nwrote %s from the %s template\n", describe(app), joinAnd(written), app.Variant)
+	if mergedIgnore {
+		fmt.Fprintf(msg, "kept the lines of the existing %s and added harden's entries below them\n", filepath.Join(dir, templates.DockerIgnore))
+	}
 	printNotes(msg, app)
 	if err := checkWritten(msg, dir, files, cfg); err != nil {
 		return &exitError{code: ExitFailure, err: err}
@@ -297,23 +301,22 @@ func replaceFile(path string, data []byte) (err error) {
 	return os.Rename(tmp.Name(), path)
 }
 
-// settleIgnore merges the rendered .dockerignore with what harden's ignore
-// planner wants for this Dockerfile and folder, the plan harden fix makes:
-// so harden fix has nothing to add afterwards, whatever the template (a
-// user's own may list less), and no entry hides a file the Dockerfile
-// copies. harden's own templates already list everything, which the
-// templates tests prove.
-func settleIgnore(dir string, exists bool, files []templates.File, app *templates.App, facts *detect.Result) error {
+// settleIgnore plans the .dockerignore the way harden fix does, so that
+// harden fix has nothing to add afterwards whatever the template (a user's
+// own may list less) and no entry hides a file the Dockerfile copies.
+// harden's own templates already list everything, which the templates
+// tests prove. An existing .dockerignore (replaced only under --force) is
+// never clobbered: it is the base harden's entries are merged into, so
+// merged reports whether that happened.
+func settleIgnore(dir string, exists bool, files []templates.File, app *templates.App, facts *detect.Result) (merged bool, err error) {
 	var df *dockerfile.File
 	var ign *templates.File
 	for i, f := range files {
 		switch f.Name {
 		case templates.Dockerfile:
-			parsed, err := dockerfile.Parse(filepath.Join(dir, f.Name), f.Data)
-			if err != nil {
-				return err
+			if df, err = dockerfile.Parse(filepath.Join(dir, f.Name), f.Data); err != nil {
+				return false, err
 			}
-			df = parsed
 		case templates.DockerIgnore:
 			ign = &files[i]
 		}
@@ -321,7 +324,16 @@ func settleIgnore(dir string, exists bool, files []templates.File, app *template
 	// A folder that does not exist yet has nothing to plan for: the
 	// planner's choices depend on the files the context holds.
 	if df == nil || ign == nil || !exists {
-		return nil
+		return false, nil
+	}
+	file, err := ignore.Locate(filepath.Join(dir, templates.Dockerfile), dir)
+	if err != nil {
+		return false, err
+	}
+	if file.Data == nil || file.Path != filepath.Join(dir, templates.DockerIgnore) {
+		file = &ignore.File{Path: filepath.Join(dir, templates.DockerIgnore), Data: ign.Data, Shared: true}
+	} else {
+		merged = true
 	}
 	ecosystems := []string{string(app.Ecosystem)}
 	if facts != nil {
@@ -329,13 +341,12 @@ func settleIgnore(dir string, exists bool, files []templates.File, app *template
 			ecosystems = append(ecosystems, string(e))
 		}
 	}
-	file := &ignore.File{Path: filepath.Join(dir, templates.DockerIgnore), Data: ign.Data, Shared: true}
 	res, err := ignore.Generate(os.DirFS(dir), df, file, ignore.Options{Ecosystems: ecosystems})
 	if err != nil {
-		return fmt.Errorf("%s: planning the .dockerignore: %w", dir, err)
+		return false, fmt.Errorf("%s: planning the .dockerignore: %w", dir, err)
 	}
 	ign.Data = res.New
-	return nil
+	return merged, nil
 }
 
 // checkWritten runs harden check on the written Dockerfile with the folder
