@@ -106,91 +106,105 @@ Exit codes: 0 success, 2 usage error, unknown language, or a file in the way.`,
 
 func newRun(opts *NewOptions) error {
 	s := opts.Streams
-	dir := opts.Dir
-	exists, err := folderExists(dir)
+	p, err := planNew(opts)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
-	var ctx *buildctx.Context
-	var facts *detect.Result
-	if exists {
-		if ctx, err = buildctx.Open(dir, ""); err != nil {
-			return &exitError{code: ExitFailure, err: err}
-		}
-		facts = detect.Detect(ctx, nil)
-	}
-	cfg, err := (&config.Cache{}).ForDir(nearestFolder(dir))
-	if err != nil {
-		return &exitError{code: ExitFailure, err: err}
-	}
-	app, err := templates.NewApp(ctx, facts, overrides(opts, cfg), folderName(dir))
-	if errors.Is(err, templates.ErrUnknownEcosystem) {
-		return usageError("%s: %v; pass --lang (one of python, node, go, java, ruby, rust, php, dotnet, static)", dir, err)
-	}
-	if err != nil {
-		return usageError("%s: %v", dir, err)
-	}
-	source := templates.Embedded()
-	if opts.Templates != "" {
-		if source, err = templates.WithDir(opts.Templates); err != nil {
-			return usageError("%v", err)
-		}
-	}
-	names := []string{templates.Dockerfile, templates.DockerIgnore}
-	if opts.Compose {
-		names = append(names, templates.Compose)
-	}
-	files, err := source.Render(app, names...)
-	if err != nil {
-		return &exitError{code: ExitFailure, err: err}
-	}
-	mergedIgnore, err := settleIgnore(dir, exists, files, app, facts)
-	if err != nil {
-		return &exitError{code: ExitFailure, err: err}
-	}
-
 	// Messages go to standard error when standard output carries the files.
-	msg := s.Out
 	if opts.DryRun {
-		msg = s.ErrOut
-		for _, f := range files {
-			fmt.Fprintf(s.Out, "# ---- %s ----\n", filepath.Join(dir, f.Name))
+		for _, f := range p.files {
+			fmt.Fprintf(s.Out, "# ---- %s ----\n", filepath.Join(p.dir, f.Name))
 			if _, err := s.Out.Write(f.Data); err != nil {
 				return err
 			}
 		}
-		printNotes(msg, app)
+		printNotes(s.ErrOut, p.app)
 		return nil
 	}
-
 	if !opts.Force {
 		var inTheWay []string
-		for _, f := range files {
-			if _, err := os.Lstat(filepath.Join(dir, f.Name)); err == nil {
-				inTheWay = append(inTheWay, filepath.Join(dir, f.Name))
+		for _, f := range p.files {
+			if _, err := os.Lstat(filepath.Join(p.dir, f.Name)); err == nil {
+				inTheWay = append(inTheWay, filepath.Join(p.dir, f.Name))
 			}
 		}
 		if len(inTheWay) > 0 {
 			return usageError("%s already %s; nothing was written (--force replaces the Dockerfile and compose.yaml and merges into the .dockerignore)", joinAnd(inTheWay), plural(len(inTheWay), "exists", "exist"))
 		}
 	}
-	if err := writeFiles(dir, files); err != nil {
+	if err := writeFiles(p.dir, p.files); err != nil {
 		return &exitError{code: ExitFailure, err: err}
 	}
-	written := make([]string, len(files))
-	for i, f := range files {
-		written[i] = filepath.Join(dir, f.Name)
+	written := make([]string, len(p.files))
+	for i, f := range p.files {
+		written[i] = filepath.Join(p.dir, f.Name)
 	}
-	fmt.Fprintf(msg, "%s\nwrote %s from the %s template\n", describe(app), joinAnd(written), app.Variant)
-	if mergedIgnore {
-		fmt.Fprintf(msg, "kept the lines of the existing %s and added harden's entries below them\n", filepath.Join(dir, templates.DockerIgnore))
+	fmt.Fprintf(s.Out, "%s\nwrote %s from the %s template\n", describe(p.app), joinAnd(written), p.app.Variant)
+	if p.mergedIgnore {
+		fmt.Fprintf(s.Out, "kept the lines of the existing %s and added harden's entries below them\n", filepath.Join(p.dir, templates.DockerIgnore))
 	}
-	printNotes(msg, app)
-	if err := checkWritten(msg, dir, files, cfg); err != nil {
+	printNotes(s.Out, p.app)
+	if err := checkWritten(s.Out, p.dir, p.files, p.cfg); err != nil {
 		return &exitError{code: ExitFailure, err: err}
 	}
-	printNextSteps(msg, dir, app, opts.Compose)
+	printNextSteps(s.Out, p.dir, p.app, opts.Compose)
 	return nil
+}
+
+// newPlan is what harden new will write, before anything is written.
+type newPlan struct {
+	dir   string
+	app   *templates.App
+	files []templates.File
+	cfg   *config.Config
+	// mergedIgnore is set when the .dockerignore is an existing one with
+	// harden's entries merged in.
+	mergedIgnore bool
+}
+
+// planNew detects the app, applies the flags and .harden.yaml, and renders
+// the files.
+func planNew(opts *NewOptions) (*newPlan, error) {
+	p := &newPlan{dir: opts.Dir}
+	exists, err := folderExists(p.dir)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	var ctx *buildctx.Context
+	var facts *detect.Result
+	if exists {
+		if ctx, err = buildctx.Open(p.dir, ""); err != nil {
+			return nil, &exitError{code: ExitFailure, err: err}
+		}
+		facts = detect.Detect(ctx, nil)
+	}
+	if p.cfg, err = (&config.Cache{}).ForDir(nearestFolder(p.dir)); err != nil {
+		return nil, &exitError{code: ExitFailure, err: err}
+	}
+	p.app, err = templates.NewApp(ctx, facts, overrides(opts, p.cfg), folderName(p.dir))
+	if errors.Is(err, templates.ErrUnknownEcosystem) {
+		return nil, usageError("%s: %v; pass --lang (one of python, node, go, java, ruby, rust, php, dotnet, static)", p.dir, err)
+	}
+	if err != nil {
+		return nil, usageError("%s: %v", p.dir, err)
+	}
+	source := templates.Embedded()
+	if opts.Templates != "" {
+		if source, err = templates.WithDir(opts.Templates); err != nil {
+			return nil, usageError("%v", err)
+		}
+	}
+	names := []string{templates.Dockerfile, templates.DockerIgnore}
+	if opts.Compose {
+		names = append(names, templates.Compose)
+	}
+	if p.files, err = source.Render(p.app, names...); err != nil {
+		return nil, &exitError{code: ExitFailure, err: err}
+	}
+	if p.mergedIgnore, err = settleIgnore(p.dir, exists, p.files, p.app, facts); err != nil {
+		return nil, &exitError{code: ExitFailure, err: err}
+	}
+	return p, nil
 }
 
 // overrides turns the flags, and the runtime user of .harden.yaml, into
