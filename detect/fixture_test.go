@@ -60,10 +60,14 @@ func loadFixtures(t testing.TB) []fixture {
 	return out
 }
 
-// run extracts the fixture into a temporary folder and detects it the
-// way harden detect does. Paths in the result are made relative to the
-// archive root so that goldens do not depend on the temporary folder.
+// run extracts the fixture into a temporary folder and detects it.
 func (fx fixture) run(t testing.TB) *Result {
+	t.Helper()
+	return fx.detect(t, fx.extract(t))
+}
+
+// extract writes the archive's files into a temporary folder.
+func (fx fixture) extract(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, f := range fx.archive.Files {
@@ -75,6 +79,14 @@ func (fx fixture) run(t testing.TB) *Result {
 			t.Fatal(err)
 		}
 	}
+	return root
+}
+
+// detect runs detection on an extracted fixture the way harden detect
+// does. Paths in the result are made relative to the archive root so that
+// goldens do not depend on the temporary folder.
+func (fx fixture) detect(t testing.TB, root string) *Result {
+	t.Helper()
 	if fx.noContext {
 		name := fx.path
 		if name == "." {
