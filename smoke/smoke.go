@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -122,7 +123,18 @@ func Run(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range ports {
+	exposed, err := exposedPorts(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The container shares the host's network: two checks of images that
+	// listen on the same port (8000 is popular) must take turns.
+	unlock, err := lockPorts(ctx, exposed, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	for _, p := range exposed {
 		if tcpAnswers(p, 200*time.Millisecond) {
 			return nil, fmt.Errorf("port %d already answers on this host before the container starts; the check could not tell them apart", p)
 		}
@@ -323,18 +335,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// probePorts lists the TCP ports to probe; UDP ports cannot be probed
-// without knowing the protocol, so they are left out.
-func probePorts(cfg v1.Config, opts Options) ([]int, error) {
-	if opts.NoPorts || len(opts.Exec) > 0 {
-		return nil, nil
-	}
-	specs := opts.Ports
-	if specs == nil {
-		for p := range cfg.ExposedPorts {
-			specs = append(specs, p)
-		}
-	}
+// tcpPorts parses port specs ("8080/tcp", "8080"), keeping TCP ones: UDP
+// ports cannot be probed without knowing the protocol.
+func tcpPorts(specs []string) ([]int, error) {
 	var out []int
 	for _, s := range specs {
 		num, proto, _ := strings.Cut(s, "/")
@@ -348,7 +351,26 @@ func probePorts(cfg v1.Config, opts Options) ([]int, error) {
 		out = append(out, n)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
+}
+
+// exposedPorts are the TCP ports the container may listen on: the image's
+// and any the caller names.
+func exposedPorts(cfg v1.Config, opts Options) ([]int, error) {
+	specs := slices.Collect(maps.Keys(cfg.ExposedPorts))
+	return tcpPorts(append(specs, opts.Ports...))
+}
+
+// probePorts are the ports the check waits on: Options.Ports, else the
+// image's, unless the check is a command or ports are switched off.
+func probePorts(cfg v1.Config, opts Options) ([]int, error) {
+	if opts.NoPorts || len(opts.Exec) > 0 {
+		return nil, nil
+	}
+	if opts.Ports != nil {
+		return tcpPorts(opts.Ports)
+	}
+	return tcpPorts(slices.Collect(maps.Keys(cfg.ExposedPorts)))
 }
 
 func probe(port int, httpPath string) (bool, string) {

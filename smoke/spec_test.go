@@ -1,9 +1,12 @@
 package smoke
 
 import (
+	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -88,4 +91,43 @@ func TestLogMessageUnwrapsLogrusLines(t *testing.T) {
 	if got := logMessage("plain output"); got != "plain output" {
 		t.Errorf("got %q", got)
 	}
+}
+
+func TestPortsToProbeAndToLock(t *testing.T) {
+	cfg := v1.Config{ExposedPorts: map[string]struct{}{"8080/tcp": {}, "53/udp": {}, "9000": {}}}
+	if got, err := probePorts(cfg, Options{}); err != nil || !slices.Equal(got, []int{8080, 9000}) {
+		t.Errorf("probe %v, %v", got, err)
+	}
+	if got, _ := probePorts(cfg, Options{Ports: []string{"7000"}}); !slices.Equal(got, []int{7000}) {
+		t.Errorf("Options.Ports should replace the image's: %v", got)
+	}
+	if got, _ := probePorts(cfg, Options{Exec: []string{"true"}}); got != nil {
+		t.Errorf("a smoke command probes no port: %v", got)
+	}
+	// Whatever is probed, the container may still listen on all of them.
+	if got, _ := exposedPorts(cfg, Options{Ports: []string{"7000", "8080"}, NoPorts: true}); !slices.Equal(got, []int{7000, 8080, 9000}) {
+		t.Errorf("exposed %v", got)
+	}
+	if _, err := probePorts(v1.Config{ExposedPorts: map[string]struct{}{"http/tcp": {}}}, Options{}); err == nil {
+		t.Error("a port that is not a number must be an error")
+	}
+}
+
+func TestPortLocksMakeChecksTakeTurns(t *testing.T) {
+	port := 40000 + os.Getpid()%20000
+	unlock, err := lockPorts(context.Background(), []int{port}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock is per open file, so a second lock in this process waits too.
+	start := time.Now()
+	if _, err := lockPorts(context.Background(), []int{port}, 300*time.Millisecond); err == nil || time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("a held port was locked again: %v", err)
+	}
+	go func() { time.Sleep(200 * time.Millisecond); unlock() }()
+	unlock2, err := lockPorts(context.Background(), []int{port}, 2*time.Second)
+	if err != nil {
+		t.Fatalf("the lock was not handed over: %v", err)
+	}
+	unlock2()
 }

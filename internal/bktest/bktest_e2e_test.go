@@ -2,6 +2,8 @@ package bktest_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,16 +62,20 @@ RUN pip install -r requirements.txt
 EXPOSE 8000
 CMD python app.py
 `, dir)
-	hardened := buildDir(t, c, "hardened", `FROM python:3.11-slim
+	// The stand-in serves on $PORT; a free one keeps this test clear of
+	// whatever else on the host uses 8000 (smoke checks share its network).
+	port := freePort(t)
+	hardened := buildDir(t, c, "hardened", fmt.Sprintf(`FROM python:3.11-slim
 RUN groupadd -r app && useradd -r -g app -d /app app
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=app:app . .
 USER app
-EXPOSE 8000
+ENV PORT=%d
+EXPOSE %d
 CMD ["python", "app.py"]
-`, dir)
+`, port, port), dir)
 	n, h := naive.Stats, hardened.Stats
 	if h.CompressedSize*2 > n.CompressedSize || h.UncompressedSize*2 > n.UncompressedSize {
 		t.Errorf("hardened %d/%d bytes should be well under half of naive %d/%d", h.CompressedSize, h.UncompressedSize, n.CompressedSize, n.UncompressedSize)
@@ -78,7 +84,7 @@ CMD ["python", "app.py"]
 		t.Errorf("users: naive %q, hardened %q", n.User, h.User)
 	}
 	rep := smokeCheck(t, hardened)
-	if !rep.Passed || rep.UID != 999 || rep.Check != "tcp port 8000" {
+	if !rep.Passed || rep.UID != 999 || rep.Check != fmt.Sprintf("tcp port %d", port) {
 		t.Errorf("hardened smoke: %+v", rep)
 	}
 }
@@ -94,7 +100,8 @@ func TestGolangToDistrolessThroughBuildKit(t *testing.T) {
 	defer c.Close()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/api\n\ngo 1.22\n"), 0o644)
-	res := buildDir(t, c, "go", `FROM golang:1.22 AS build
+	port := freePort(t)
+	res := buildDir(t, c, "go", fmt.Sprintf(`FROM golang:1.22 AS build
 WORKDIR /src
 COPY go.mod .
 RUN go mod download
@@ -103,11 +110,22 @@ RUN CGO_ENABLED=0 go build -o /out/api .
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/api /api
-EXPOSE 8080
+ENV PORT=%d
+EXPOSE %d
 ENTRYPOINT ["/api"]
-`, dir)
+`, port, port), dir)
 	rep := smokeCheck(t, res)
 	if !rep.Passed || rep.UID != 65532 || rep.StopsOnSIGTERM == nil || !*rep.StopsOnSIGTERM {
 		t.Errorf("distroless smoke: %+v", rep)
 	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
