@@ -65,9 +65,17 @@ var expectations = map[string]expect{
 			is(t, "requirements", strings.Join(r.Python.Requirements, " "), "requirements.txt requirements-base.txt")
 		}},
 	"python-procfile-heroku": {eco: Python, framework: "django", pm: "pip", versions: "python=3.11.6", entry: "module config.wsgi", port: 8000},
+	"python-pyproject-setuptools": {eco: Python, framework: "quart", pm: "pip", versions: "python=3.11", entry: "module ledger.web:app", port: 8000,
+		check: func(t *testing.T, r *Result) {
+			is(t, "backend", r.Python.BuildBackend, "setuptools.build_meta")
+			is(t, "server", r.Python.Server, "hypercorn")
+			is(t, "interface", r.Python.Interface, "asgi")
+		}},
 	"python-with-node-assets": {eco: Python, framework: "django", pm: "pip", versions: "python=3.11", entry: "module portal.asgi:application", port: 8000, also: "node",
 		check: func(t *testing.T, r *Result) { is(t, "interface", r.Python.Interface, "asgi") }},
 
+	"node-vite-vanilla": {eco: Node, framework: "vite", pm: "pnpm", versions: "node=22.2.0", entry: "directory site",
+		check: func(t *testing.T, r *Result) { is(t, "static", r.Node.Static, true) }},
 	"node-express-npm": {eco: Node, framework: "express", pm: "npm", versions: "node=20.11.1", entry: "script server.js", port: 3000},
 	"node-next-pnpm": {eco: Node, framework: "next", pm: "pnpm", versions: "node=20 pnpm=9.1.0", entry: "command pnpm start", port: 3000, minConf: 0.9,
 		check: func(t *testing.T, r *Result) {

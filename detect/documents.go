@@ -212,10 +212,19 @@ func lineOf(data []byte, needle string) int {
 	return lineAt(data, i)
 }
 
-// lineOfKey is lineOf for a quoted JSON key or a TOML/INI key at a line start.
+// lineOfKey is the first line where key is a key: quoted and followed by
+// a colon (JSON), or at a line start followed by = or : (TOML, INI, YAML).
 func lineOfKey(data []byte, key string) int {
-	if n := lineOf(data, `"`+key+`"`); n > 0 {
-		return n
+	quoted := []byte(`"` + key + `"`)
+	for off := 0; ; {
+		i := bytes.Index(data[off:], quoted)
+		if i < 0 {
+			break
+		}
+		off += i + len(quoted)
+		if rest := bytes.TrimLeft(data[off:], " \t\r\n"); len(rest) > 0 && rest[0] == ':' {
+			return lineAt(data, off)
+		}
 	}
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		t := bytes.TrimSpace(line)

@@ -145,7 +145,7 @@ func detectNode(a *app, dir string) *hit {
 	}
 	if fw != nil {
 		h.framework = fw.name
-		h.add(2, p, lineOf(data, `"`+fw.pkg+`"`), "depends on "+fw.pkg)
+		h.add(2, p, lineOfKey(data, fw.pkg), "depends on "+fw.pkg)
 	}
 	node.Build, node.Main = script("build"), str(pkg, "main")
 	startName := "start"

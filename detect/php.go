@@ -44,7 +44,7 @@ func detectPHP(a *app, dir string) *hit {
 		for _, fw := range phpFrameworks {
 			if all[fw.pkg] {
 				h.framework, php.DocumentRoot = fw.name, fw.docRoot
-				h.add(2, p, lineOf(data, `"`+fw.pkg+`"`), "depends on "+fw.pkg)
+				h.add(2, p, lineOfKey(data, fw.pkg), "depends on "+fw.pkg)
 				break
 			}
 		}
