@@ -53,7 +53,6 @@ var phpWritable = map[string][]string{
 var phpServerVariants = map[string]string{"": "php/apache", "apache": "php/apache", "builtin": "php/apache", "fpm": "php/fpm"}
 
 func fillPHP(a *App, p *project) error {
-	a.PackageManager = "composer"
 	facts := p.facts.PHP
 	if facts == nil {
 		facts = &detect.PHPFacts{}
@@ -85,6 +84,7 @@ func fillPHP(a *App, p *project) error {
 	}
 	ph.DocumentRoot = clean
 	if ph.Composer {
+		a.PackageManager = "composer"
 		a.Manifests = []string{"composer.json"}
 		if ph.Lockfile {
 			a.Manifests = append(a.Manifests, "composer.lock")
