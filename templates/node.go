@@ -98,6 +98,10 @@ func fillNode(a *App, p *project) error {
 		a.note("Yarn 2+ has no prune: dev dependencies stay in the image (yarn workspaces focus --production can remove them)")
 	}
 	a.Command = start
+	if a.Framework == "next" {
+		// Next.js writes its image and fetch caches at run time.
+		a.Writable = []string{"/app/.next/cache"}
+	}
 	return nil
 }
 
