@@ -296,7 +296,7 @@ func (f *File) StageByName(name string) *Stage {
 }
 
 // GlobalArgDefault returns the default value of a global ARG, as FROM lines
-// see it.
+// see it; ok is false for an ARG that is not declared or has no default.
 func (f *File) GlobalArgDefault(name string) (string, bool) {
 	val, ok := "", false
 	for _, ins := range f.GlobalArgs {
@@ -306,9 +306,10 @@ func (f *File) GlobalArgDefault(name string) (string, bool) {
 		}
 		for _, kv := range arg.Args {
 			if kv.Key == name {
-				ok = true
-				val = ""
-				if kv.Value != nil {
+				// An ARG without a default is empty unless the build sets
+				// it, so its value is unknown here.
+				val, ok = "", kv.Value != nil
+				if ok {
 					val = *kv.Value
 				}
 			}

@@ -140,6 +140,9 @@ func TestStagesAndArgs(t *testing.T) {
 	if _, ok := f.ExpandGlobalArgs("${MISSING}"); ok {
 		t.Error("an undeclared variable must not count as expanded")
 	}
+	if _, ok := f.ExpandGlobalArgs("python:${BASE}"); ok {
+		t.Error("an ARG without a default must not count as expanded")
+	}
 	if f.FinalStage() != f.Stages[2] || f.InstructionAt(4).Keyword != "run" || f.InstructionAt(100) != nil {
 		t.Error("FinalStage or InstructionAt wrong")
 	}

@@ -72,6 +72,9 @@ func checkCurlPipeShell(p *Pass) {
 // through $(...), `...` or <(...) in its arguments, or "".
 func substitutedDownload(c *dockerfile.Command) string {
 	found := ""
+	if c.Call == nil || c.Prog >= len(c.Call.Args) {
+		return ""
+	}
 	for _, w := range c.Call.Args[c.Prog+1:] {
 		syntax.Walk(w, func(n syntax.Node) bool {
 			var stmts []*syntax.Stmt

@@ -163,6 +163,9 @@ func pythonBlockers(s *splitter, installs map[int]bool, venv string) string {
 // command creates.
 func venvCreated(c *dockerfile.Command) string {
 	name := c.Name()
+	if c.Prog >= len(c.Args) {
+		return "" // only wrappers, no program
+	}
 	args := c.Args[c.Prog+1:]
 	switch {
 	case pythonName.MatchString(name) && len(args) >= 3 && args[0] == "-m" && (args[1] == "venv" || args[1] == "virtualenv"):
