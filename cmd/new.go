@@ -67,8 +67,11 @@ app publishes. --variant picks a template folder (e.g. php/fpm, node/static).
 compose.yaml.tmpl, shared _*.tmpl blocks): a file there wins over harden's, which
 fill in the rest. Templates are Go text/template files.
 
-new never overwrites a file: when any of them exists it writes nothing, unless
---force. It never prompts.
+` + wrapWords("harden's templates: "+variantList()+".", 88) + `
+
+new never overwrites a file: when any of them exists it writes nothing. --force replaces
+the Dockerfile and compose.yaml and merges harden's entries into an existing
+.dockerignore, keeping its lines. new never prompts.
 
 Exit codes: 0 success, 2 usage error, unknown language, or a file in the way.`,
 		Example: `  harden new                                  # the current folder
@@ -99,7 +102,7 @@ Exit codes: 0 success, 2 usage error, unknown language, or a file in the way.`,
 	fl.StringVar(&opts.Variant, "variant", "", "template folder to render, e.g. python/uv, node/static, php/fpm (default: chosen from detection)")
 	fl.StringVar(&opts.Templates, "templates", "", "folder of your own templates, searched before harden's")
 	fl.BoolVar(&opts.Compose, "compose", false, "also write compose.yaml with a hardened runtime configuration")
-	fl.BoolVarP(&opts.Force, "force", "f", false, "overwrite files that already exist")
+	fl.BoolVarP(&opts.Force, "force", "f", false, "replace an existing Dockerfile and compose.yaml, merge into an existing .dockerignore")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the files on standard output and write nothing")
 	return c
 }
@@ -205,6 +208,33 @@ func planNew(opts *NewOptions) (*newPlan, error) {
 		return nil, &exitError{code: ExitFailure, err: err}
 	}
 	return p, nil
+}
+
+// variantList names harden's template folders for the help text.
+func variantList() string {
+	variants, err := templates.Embedded().Variants()
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return joinAnd(variants)
+}
+
+// wrapWords breaks text into lines of at most width characters.
+func wrapWords(text string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && line+1+len(w) > width {
+			b.WriteByte('\n')
+			line = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
 }
 
 // overrides turns the flags, and the runtime user of .harden.yaml, into
