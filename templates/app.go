@@ -300,7 +300,12 @@ func (a *App) pinVersion(facts *detect.Result, flag string) error {
 	case flag != "":
 		a.Version = flag
 	case facts.Versions[runtimeKey(a.Ecosystem)].Version != "":
-		a.Version = facts.Versions[runtimeKey(a.Ecosystem)].Version
+		v := facts.Versions[runtimeKey(a.Ecosystem)]
+		a.Version = v.Version
+		if d := runtimeDefaults[a.Ecosystem]; v.Constraint != "" && olderRelease(v.Version, d.version) {
+			a.note("%s %s is the lowest version %s allows (%s), and the image pins it; harden's default is %s: pin a newer version there, or pass --version",
+				d.name, v.Version, v.File, v.Constraint, d.version)
+		}
 	default:
 		d := runtimeDefaults[a.Ecosystem]
 		a.Version = d.version
@@ -312,6 +317,23 @@ func (a *App) pinVersion(facts *detect.Result, flag string) error {
 		return fmt.Errorf("version %q is not an image tag version (digits, letters, dots and dashes)", a.Version)
 	}
 	return nil
+}
+
+// olderRelease reports whether version a's major.minor is below b's;
+// false when either cannot be read.
+func olderRelease(a, b string) bool {
+	var amaj, amin, bmaj, bmin int
+	if _, err := fmt.Sscanf(a, "%d.%d", &amaj, &amin); err != nil {
+		if _, err := fmt.Sscanf(a, "%d", &amaj); err != nil {
+			return false
+		}
+	}
+	if _, err := fmt.Sscanf(b, "%d.%d", &bmaj, &bmin); err != nil {
+		if _, err := fmt.Sscanf(b, "%d", &bmaj); err != nil {
+			return false
+		}
+	}
+	return amaj < bmaj || amaj == bmaj && amin < bmin
 }
 
 // runtimeKey is the key of an ecosystem's runtime in detection's Versions.
