@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/harden-dev/harden/baseimage"
@@ -107,6 +108,28 @@ type splitter struct {
 
 func newSplitter(p *Pass, st *dockerfile.Stage, ref string) *splitter {
 	return &splitter{p: p, f: p.File, st: st, ref: ref, chunks: stageChunks(p.File, st)}
+}
+
+// runCommands yields every simple command of the stage's shell-form RUNs
+// with the index of its chunk. Exec-form RUNs have no shell to edit and
+// are left to the roles' defaults.
+func (s *splitter) runCommands() iter.Seq2[int, *dockerfile.Command] {
+	return func(yield func(int, *dockerfile.Command) bool) {
+		for i, c := range s.chunks {
+			if c.ins.Keyword != "run" {
+				continue
+			}
+			sc, err := c.ins.Script()
+			if err != nil || sc.Form == dockerfile.ExecForm {
+				continue
+			}
+			for _, cmd := range sc.Commands {
+				if !yield(i, cmd) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // role says which stages receive an instruction of the original stage.

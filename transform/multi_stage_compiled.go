@@ -116,18 +116,9 @@ func (s *splitter) planCompiled(b compiledBuild, runtime string, what string) *s
 // the runtime needs a shell, on Debian slim.
 func planGo(s *splitter) (*splitPlan, string) {
 	idx, build := -1, (*dockerfile.Command)(nil)
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
-		}
-		sc, err := c.ins.Script()
-		if err != nil || sc.Form == dockerfile.ExecForm {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if sub, _, ok := subcommand(cmd); cmd.Name() == "go" && ok && sub == "build" {
-				idx, build = i, cmd
-			}
+	for i, cmd := range s.runCommands() {
+		if sub, _, ok := subcommand(cmd); cmd.Name() == "go" && ok && sub == "build" {
+			idx, build = i, cmd
 		}
 	}
 	if idx < 0 {
@@ -337,18 +328,9 @@ func (s *splitter) embeds(dir string) bool {
 func planRust(s *splitter) (*splitPlan, string) {
 	idx, install := -1, false
 	var build *dockerfile.Command
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
-		}
-		sc, err := c.ins.Script()
-		if err != nil || sc.Form == dockerfile.ExecForm {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if sub, _, ok := subcommand(cmd); cmd.Name() == "cargo" && ok && (sub == "build" || sub == "install") {
-				idx, build, install = i, cmd, sub == "install"
-			}
+	for i, cmd := range s.runCommands() {
+		if sub, _, ok := subcommand(cmd); cmd.Name() == "cargo" && ok && (sub == "build" || sub == "install") {
+			idx, build, install = i, cmd, sub == "install"
 		}
 	}
 	if idx < 0 {
@@ -422,24 +404,15 @@ func flagValue(c *dockerfile.Command, name string) (string, bool) {
 // archive on the JRE of the same Java release.
 func planJava(s *splitter) (*splitPlan, string) {
 	idx, tool := -1, ""
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
-		}
-		sc, err := c.ins.Script()
-		if err != nil || sc.Form == dockerfile.ExecForm {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			switch cmd.Name() {
-			case "mvn", "mvnw":
-				if cmd.HasArg("package", "install", "verify") {
-					idx, tool = i, "maven"
-				}
-			case "gradle", "gradlew":
-				if cmd.HasArg("build", "assemble", "bootJar", "jar", "shadowJar", "installDist") {
-					idx, tool = i, "gradle"
-				}
+	for i, cmd := range s.runCommands() {
+		switch cmd.Name() {
+		case "mvn", "mvnw":
+			if cmd.HasArg("package", "install", "verify") {
+				idx, tool = i, "maven"
+			}
+		case "gradle", "gradlew":
+			if cmd.HasArg("build", "assemble", "bootJar", "jar", "shadowJar", "installDist") {
+				idx, tool = i, "gradle"
 			}
 		}
 	}
@@ -483,24 +456,15 @@ func planJava(s *splitter) (*splitPlan, string) {
 // runtime image of the same version.
 func planDotNet(s *splitter) (*splitPlan, string) {
 	idx, out := -1, ""
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
-		}
-		sc, err := c.ins.Script()
-		if err != nil || sc.Form == dockerfile.ExecForm {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if sub, _, ok := subcommand(cmd); cmd.Name() == "dotnet" && ok && sub == "publish" {
-				idx = i
-				o, lit := flagValue(cmd, "-o")
-				if !lit || o == "" {
-					o, lit = flagValue(cmd, "--output")
-				}
-				if lit {
-					out = o
-				}
+	for i, cmd := range s.runCommands() {
+		if sub, _, ok := subcommand(cmd); cmd.Name() == "dotnet" && ok && sub == "publish" {
+			idx = i
+			o, lit := flagValue(cmd, "-o")
+			if !lit || o == "" {
+				o, lit = flagValue(cmd, "--output")
+			}
+			if lit {
+				out = o
 			}
 		}
 	}

@@ -20,21 +20,12 @@ const DefaultStaticServer = "nginxinc/nginx-unprivileged:1.27-alpine"
 func planNode(s *splitter) (*splitPlan, string) {
 	lastInstall, lastBuild := -1, -1
 	pm := ""
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
+	for i, cmd := range s.runCommands() {
+		if m := nodeInstall(cmd); m != "" {
+			lastInstall, pm = i, m
 		}
-		sc, err := c.ins.Script()
-		if err != nil {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if m := nodeInstall(cmd); m != "" {
-				lastInstall, pm = i, m
-			}
-			if nodeBuildScript(cmd) {
-				lastBuild = i
-			}
+		if nodeBuildScript(cmd) {
+			lastBuild = i
 		}
 	}
 	if lastInstall < 0 {

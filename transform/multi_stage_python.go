@@ -17,40 +17,20 @@ const venvPath = "/opt/venv"
 func planPython(s *splitter) (*splitPlan, string) {
 	installs := map[int]bool{}
 	lastInstall, existingVenv := -1, ""
-	buildPackages := false
 	alpine := strings.Contains(baseimage.Parse(s.ref).Tag, "alpine")
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
+	for i, cmd := range s.runCommands() {
+		if v := venvCreated(cmd); v != "" {
+			existingVenv = v
 		}
-		sc, err := c.ins.Script()
-		if err != nil {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if v := venvCreated(cmd); v != "" {
-				existingVenv = v
-			}
-			if _, ok := pipInstall(cmd); ok {
-				installs[i] = true
-				lastInstall = i
-			}
-		}
-		if inst, ok := systemInstalls(sc); ok {
-			for _, in := range inst {
-				for _, pi := range in.packages {
-					if role := classifyPackage(in.cmd.Args[pi], in.alpine); role.runtime != in.cmd.Args[pi] {
-						buildPackages = true
-					}
-				}
-			}
+		if _, ok := pipInstall(cmd); ok {
+			installs[i] = true
+			lastInstall = i
 		}
 	}
 	if lastInstall < 0 {
 		return nil, "" // nothing is installed with pip here
 	}
-	small := isSmallImage(s.ref)
-	if small && !buildPackages {
+	if isSmallImage(s.ref) && !s.installsBuildPackages() {
 		return nil, "" // already a slim runtime with nothing to leave behind
 	}
 	if why := pythonBlockers(s, installs, existingVenv); why != "" {
@@ -112,6 +92,26 @@ func venvOr(v string) string {
 		return venvPath
 	}
 	return v
+}
+
+// installsBuildPackages reports a system package install in the stage that
+// a runtime would not need (compilers, headers).
+func (s *splitter) installsBuildPackages() bool {
+	for _, c := range s.chunks {
+		sc, err := c.ins.Script()
+		if c.ins.Keyword != "run" || err != nil {
+			continue
+		}
+		inst, _ := systemInstalls(sc)
+		for _, in := range inst {
+			for _, pi := range in.packages {
+				if role := classifyPackage(in.cmd.Args[pi], in.alpine); role.runtime != in.cmd.Args[pi] {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // pythonBlockers explains what makes moving pip's installs into a

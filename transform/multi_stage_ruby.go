@@ -16,18 +16,9 @@ const rubyGems = "/usr/local/bundle"
 func planRuby(s *splitter) (*splitPlan, string) {
 	lastInstall := -1
 	installs := map[int]bool{}
-	for i, c := range s.chunks {
-		if c.ins.Keyword != "run" {
-			continue
-		}
-		sc, err := c.ins.Script()
-		if err != nil {
-			continue
-		}
-		for _, cmd := range sc.Commands {
-			if cmd.Name() == "bundle" && (firstSub(cmd) == "install" || firstSub(cmd) == "") {
-				installs[i], lastInstall = true, i
-			}
+	for i, cmd := range s.runCommands() {
+		if cmd.Name() == "bundle" && (firstSub(cmd) == "install" || firstSub(cmd) == "") {
+			installs[i], lastInstall = true, i
 		}
 	}
 	if lastInstall < 0 || isSmallImage(s.ref) {
