@@ -40,6 +40,46 @@ func (r Ref) String() string {
 	return s
 }
 
+// Normalized splits a reference the way Docker resolves it: the registry
+// host (docker.io when none is named) and the repository as people write it
+// ("python", "bitnami/redis", "gcr.io/distroless/static"). ok is false for
+// references Docker would reject: empty parts, upper case in the path,
+// spaces, or a malformed digest.
+func (r Ref) Normalized() (registry, familiar string, ok bool) {
+	name := r.Name
+	if name == "" || strings.ContainsAny(name, " \t\n@") || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
+		return "", "", false
+	}
+	registry = "docker.io"
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		if host := name[:i]; strings.ContainsAny(host, ".:") || host == "localhost" || strings.ToLower(host) != host {
+			registry, name = host, name[i+1:]
+		}
+	}
+	if name != strings.ToLower(name) {
+		return "", "", false
+	}
+	if registry == "docker.io" || registry == "index.docker.io" {
+		registry = "docker.io"
+		name = strings.TrimPrefix(name, "library/")
+	}
+	if r.Digest != "" && !validDigest.MatchString(r.Digest) {
+		return "", "", false
+	}
+	if r.Tag != "" && !validTag.MatchString(r.Tag) {
+		return "", "", false
+	}
+	if registry != "docker.io" {
+		name = registry + "/" + name
+	}
+	return registry, name, true
+}
+
+var (
+	validTag    = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+	validDigest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+)
+
 // Repo is the repository without the default registry and library prefix:
 // "docker.io/library/python" and "python" are both "python".
 func (r Ref) Repo() string {

@@ -82,3 +82,27 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalized(t *testing.T) {
+	tests := []struct {
+		in, registry, familiar string
+		ok                     bool
+	}{
+		{"python:3.12", "docker.io", "python", true},
+		{"docker.io/library/python", "docker.io", "python", true},
+		{"index.docker.io/bitnami/redis:7.2", "docker.io", "bitnami/redis", true},
+		{"gcr.io/distroless/static-debian12:nonroot", "gcr.io", "gcr.io/distroless/static-debian12", true},
+		{"localhost:5000/app@sha256:abc123", "localhost:5000", "localhost:5000/app", true},
+		{"localhost/app", "localhost", "localhost/app", true},
+		{"Python:3", "", "", false},
+		{"python:bad tag", "", "", false},
+		{"python@notadigest", "", "", false},
+		{"", "", "", false},
+	}
+	for _, tt := range tests {
+		reg, fam, ok := Parse(tt.in).Normalized()
+		if reg != tt.registry || fam != tt.familiar || ok != tt.ok {
+			t.Errorf("Normalized(%q) = %q, %q, %v; want %q, %q, %v", tt.in, reg, fam, ok, tt.registry, tt.familiar, tt.ok)
+		}
+	}
+}

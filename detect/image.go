@@ -1,10 +1,9 @@
 package detect
 
 import (
+	"github.com/harden-dev/harden/baseimage"
 	"regexp"
 	"strings"
-
-	"github.com/distribution/reference"
 )
 
 // Tri is a yes/no answer that may be unknown; it is null in JSON when unknown.
@@ -144,18 +143,15 @@ func Image(ref string) ImageFacts {
 		f.Variable = true
 		raw = argRef.ReplaceAllString(raw, argPlaceholder)
 	}
-	named, err := reference.ParseNormalizedNamed(raw)
-	if err != nil {
+	// baseimage parses names the way Docker resolves them; it avoids
+	// distribution/reference, whose regular expressions cost a third of
+	// harden's start-up.
+	parsed := baseimage.Parse(raw)
+	registry, familiar, ok := parsed.Normalized()
+	if !ok {
 		return f
 	}
-	f.Registry = reference.Domain(named)
-	f.Repository = reference.FamiliarName(named)
-	if t, ok := named.(reference.Tagged); ok {
-		f.Tag = t.Tag()
-	}
-	if d, ok := named.(reference.Digested); ok {
-		f.Digest = d.Digest().String()
-	}
+	f.Registry, f.Repository, f.Tag, f.Digest = registry, familiar, parsed.Tag, parsed.Digest
 	if strings.Contains(f.Registry, argPlaceholder) || strings.Contains(f.Repository, argPlaceholder) {
 		return f
 	}
