@@ -300,7 +300,7 @@ func writeFiles(dir string, files []templates.File) error {
 	for _, f := range files {
 		p := filepath.Join(dir, f.Name)
 		_, statErr := os.Lstat(p)
-		if err := replaceFile(p, f.Data); err != nil {
+		if err := writeFileAtomic(p, f.Data); err != nil {
 			for _, c := range created {
 				os.Remove(c)
 			}
@@ -311,38 +311,6 @@ func writeFiles(dir string, files []templates.File) error {
 		}
 	}
 	return nil
-}
-
-// replaceFile writes data to path through a temporary file in the same
-// folder and a rename, keeping an existing file's mode; new files get 0644.
-func replaceFile(path string, data []byte) (err error) {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".harden-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // settleIgnore plans the .dockerignore the way harden fix does, so that

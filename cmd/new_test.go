@@ -67,12 +67,12 @@ func TestWriteFilesRollsBack(t *testing.T) {
 	}
 }
 
-func TestReplaceFileKeepsMode(t *testing.T) {
+func TestWriteFileAtomicKeepsMode(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "Dockerfile")
 	if err := os.WriteFile(p, []byte("old\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := replaceFile(p, []byte("new\n")); err != nil {
+	if err := writeFileAtomic(p, []byte("new\n")); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(p)

@@ -21,13 +21,7 @@ import (
 // knownFalsePositives lists, per case and rule, the findings a rule reports
 // on a template that the template is right about. Each entry must say why;
 // the rule's owner fixes the rule and removes the entry. Keep it short.
-var knownFalsePositives = map[string]map[string]string{
-	"node-server-yarn-berry": {
-		"HD501": "deps-before-source reads `COPY .yarn/releases/ .yarn/releases/` (one folder, after package.json " +
-			"and yarn.lock were copied) as copying the whole source, and flags the yarn install after it; the " +
-			"install reads the manifests copied before it, and no source has been copied yet",
-	},
-}
+var knownFalsePositives = map[string]map[string]string{}
 
 // TestRendersAreHardened is the promise of harden new: for every case,
 // the rendered Dockerfile parses with BuildKit's parser, harden check

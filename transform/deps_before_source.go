@@ -46,6 +46,11 @@ func checkDepsBeforeSource(p *Pass) {
 			}
 			run := ins[i+1]
 			manifests, addRun, why := installInputs(p, run, src, imageDirOf(st, in, dest))
+			if why != "" && src != "." && !isWholeApp(p, src) {
+				// One folder copied before an install (".yarn/releases/") is
+				// not the app's source; the install reads what came before.
+				continue
+			}
 			if why != "" {
 				if why != notAnInstall {
 					p.Report(run, "dependencies are installed after copying all the source, so any edit reinstalls them; harden left it because "+why, nil)
@@ -56,6 +61,17 @@ func checkDepsBeforeSource(p *Pass) {
 				depsFix(p.File, in, run, src, dest, manifests, addRun))
 		}
 	}
+}
+
+// isWholeApp reports whether a folder of the context holds an app's
+// dependency manifest, so that copying it is copying the app's source.
+func isWholeApp(p *Pass, dir string) bool {
+	for _, m := range []string{"package.json", "requirements.txt", "pyproject.toml", "Gemfile", "go.mod"} {
+		if p.Context.Exists(path.Join(dir, m)) {
+			return true
+		}
+	}
+	return false
 }
 
 func isContextDir(p *Pass, rel string) bool {
