@@ -29,7 +29,7 @@ var NonRootUser = &Rule{
 			"ships (node, nonroot on distroless), gives that user the app's files and the folders it " +
 			"writes (WORKDIR, VOLUMEs), and switches to it after the last step that needs root.",
 		Bad:  "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
-		Good: "FROM python:3.12-slim\nWORKDIR /app\nRUN groupadd --system --gid 10001 app && useradd --system --no-create-home --uid 10001 --gid app --shell /usr/sbin/nologin app && mkdir -p /app && chown app:app /app\nCOPY --chown=app:app . .\nUSER app\nCMD [\"python\", \"app.py\"]\n",
+		Good: "FROM python:3.12-slim\nWORKDIR /app\nRUN groupadd --system --gid 10001 app && useradd --system --no-create-home --uid 10001 --gid app --shell /usr/sbin/nologin app && mkdir -p /app && chown app:app /app\nCOPY --chown=app:app . .\nUSER 10001:10001\nCMD [\"python\", \"app.py\"]\n",
 	},
 	Check: checkNonRootUser,
 }
@@ -133,6 +133,10 @@ func finalUser(f *dockerfile.File) (string, *dockerfile.Instruction) {
 
 // rootUser reports whether a USER value is root: "root" or uid 0, with
 // or without a group.
+// numericUser is the USER value for a known account. Numbers let
+// Kubernetes' runAsNonRoot verify the user without reading /etc/passwd.
+func numericUser(uid, gid int) string { return fmt.Sprintf("%d:%d", uid, gid) }
+
 // setsCommand reports whether a stage sets its own CMD or ENTRYPOINT.
 func setsCommand(st *dockerfile.Stage) bool {
 	for _, in := range st.Instructions {
@@ -170,14 +174,14 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan,
 	case facts.Distro == "windows":
 		return userPlan{}, "Windows images manage users differently; use ContainerUser"
 	case facts.User != nil && facts.User.Name != "":
-		userRef, owner = facts.User.Name, facts.User.Name+":"+facts.User.Name
+		userRef, owner = numericUser(facts.User.UID, facts.User.UID), facts.User.Name+":"+facts.User.Name
 	case facts.User != nil:
 		userRef = strconv.Itoa(facts.User.UID)
 		owner = userRef + ":" + userRef
 	case facts.Distro == "scratch":
 		userRef, owner = "65532:65532", "65532:65532"
 	case facts.Distro == "distroless":
-		userRef, owner = "nonroot:nonroot", "nonroot:nonroot"
+		userRef, owner = "65532:65532", "nonroot:nonroot"
 	case facts.Shell == detect.TriNo:
 		return userPlan{}, "the base image has no shell to create a user in; add USER with a numeric uid"
 	case facts.Distro == "debian" || facts.Distro == "ubuntu" || facts.PackageManager == "dnf" || facts.PackageManager == "yum" || facts.Distro == "ubi":
@@ -185,13 +189,13 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan,
 			fmt.Sprintf("groupadd --system --gid %d %s", user.Group(), user.Name),
 			fmt.Sprintf("useradd --system --no-create-home --uid %d --gid %s --shell /usr/sbin/nologin %s", user.UID, user.Name, user.Name),
 		}
-		userRef, owner = user.Name, user.Name+":"+user.Name
+		userRef, owner = numericUser(user.UID, user.Group()), user.Name+":"+user.Name
 	case facts.Distro == "alpine" || facts.Distro == "busybox" || facts.Distro == "wolfi":
 		create = []string{
 			fmt.Sprintf("addgroup -S -g %d %s", user.Group(), user.Name),
 			fmt.Sprintf("adduser -S -D -H -u %d -G %s -s /sbin/nologin %s", user.UID, user.Name, user.Name),
 		}
-		userRef, owner = user.Name, user.Name+":"+user.Name
+		userRef, owner = numericUser(user.UID, user.Group()), user.Name+":"+user.Name
 	default:
 		return userPlan{}, "harden does not know how to create a user in " + facts.Ref + " (distro " + facts.Distro + "); add one and a USER instruction"
 	}
@@ -289,9 +293,11 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan,
 	case existing != "":
 		plan.description = "the app now runs as " + userRef + ", the user the Dockerfile already creates"
 	case createsUser:
-		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), a system user created with %s", userRef, user.UID, strings.Fields(create[1])[0])
+		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), a system user created with %s", user.Name, user.UID, strings.Fields(create[1])[0])
 	case facts.Distro == "scratch":
 		plan.description = "the app now runs as uid 65532 (scratch has no user database, so the uid is numeric)"
+	case facts.User != nil && facts.User.Name != "":
+		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), the non-root user the base image ships", facts.User.Name, facts.User.UID)
 	default:
 		plan.description = "the app now runs as " + userRef + ", the non-root user the base image ships"
 	}
