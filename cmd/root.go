@@ -49,6 +49,7 @@ and a .dockerignore. Lines no rule touches stay byte for byte, and a second run 
 		NewCmdDetect(s, nil),
 		NewCmdIgnore(s, nil),
 		NewCmdNew(s, nil),
+		NewCmdReport(s, nil),
 		newCmdVersion(s),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

@@ -1,0 +1,276 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/harden-dev/harden/build"
+	"github.com/harden-dev/harden/config"
+	"github.com/harden-dev/harden/report"
+	"github.com/harden-dev/harden/smoke"
+	"github.com/harden-dev/harden/transform"
+)
+
+// ReportOptions are the flags and argument of `harden report`.
+type ReportOptions struct {
+	Streams *Streams
+
+	Path         string
+	ContextDir   string
+	BuildKitHost string
+	BuildArgs    []string
+	Target       string
+	Platform     string
+	NoCache      bool
+	Progress     string
+	Format       string
+	// Smoke is a command run inside the hardened container that must exit 0;
+	// empty means the default check (its port answers, or it keeps running).
+	Smoke   string
+	NoSmoke bool
+	// LayoutDir keeps both images as OCI layouts.
+	LayoutDir  string
+	Level      string
+	Only, Skip []string
+	ConfigFile string
+	Quiet      bool
+}
+
+// NewCmdReport builds `harden report`. runF replaces the run function in tests.
+func NewCmdReport(s *Streams, runF func(*ReportOptions) error) *cobra.Command {
+	opts := &ReportOptions{Streams: s}
+	c := &cobra.Command{
+		Use:   "report [flags] PATH",
+		Short: "Build the original and the hardened Dockerfile with BuildKit and compare them",
+		Long: `report hardens a Dockerfile in memory (as fix would, without writing anything), builds the
+original and the hardened file with BuildKit from the same context, and compares the images:
+compressed and uncompressed size, layers, user and build time, with the delta and ratio
+of each. Then it starts the hardened image with runc, as docker run would, and checks that
+it still works: its exposed port answers, or it keeps running for a few seconds, or the
+--smoke command exits 0 inside it. It reports the uid the process ran as and whether it
+stops on SIGTERM.
+
+PATH is a Dockerfile or a folder holding one, or - for standard input (with --context).
+BuildKit is found through --buildkit-host, then $BUILDKIT_HOST, then buildkitd's socket,
+the rootless socket and a Docker engine's socket; docker-container://, tcp:// and the
+other BuildKit connection helpers work. BuildKit's own progress goes to standard error,
+the report to standard output. The smoke check needs root and runc on this machine;
+without them it is reported as not run.
+
+Exit codes: 0 both images built and the hardened one passed its smoke check (or it was
+not run); 1 a build failed (the other is still reported) or the hardened image failed its
+smoke check; 2 usage or input error, BuildKit unreachable, or --smoke given and the check
+could not run.`,
+		Example: `  harden report .                                   # the Dockerfile in this folder
+  harden report --format markdown Dockerfile >> "$GITHUB_STEP_SUMMARY"
+  harden report --smoke 'python -c "import app"' services/api
+  harden report --buildkit-host docker-container://buildx_buildkit_default .
+  harden report --build-arg PY=3.12 --target runtime --progress plain .`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return reportRun(opts)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&opts.ContextDir, "context", "", "build context folder (default: the Dockerfile's folder)")
+	fl.StringVar(&opts.BuildKitHost, "buildkit-host", "", "BuildKit address, e.g. unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://NAME (default: $BUILDKIT_HOST, then the usual sockets)")
+	fl.StringArrayVar(&opts.BuildArgs, "build-arg", nil, "build argument KEY=VALUE for both builds (KEY alone takes the value from the environment); repeatable")
+	fl.StringVar(&opts.Target, "target", "", "stage to build in both files")
+	fl.StringVar(&opts.Platform, "platform", "", "platform to build for, e.g. linux/arm64 (default: the daemon's)")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "build without BuildKit's cache, for comparable build times")
+	fl.StringVar(&opts.Progress, "progress", "auto", "BuildKit progress on standard error: auto, plain, tty or quiet")
+	fl.StringVarP(&opts.Format, "format", "f", "text", "report format: text, markdown (a table and a chart for pull requests) or json")
+	fl.StringVar(&opts.Smoke, "smoke", "", "smoke check: a command run inside the hardened container that must exit 0 (shell quoting, no expansion)")
+	fl.BoolVar(&opts.NoSmoke, "no-smoke", false, "do not start the hardened image")
+	fl.StringVar(&opts.LayoutDir, "oci-layout", "", "keep both images as OCI layouts in DIR/original and DIR/hardened")
+	fl.StringVar(&opts.Level, "level", "structural", "fix level: safe (flags and cleanup only) or structural (also stages, bases, users)")
+	fl.StringSliceVar(&opts.Only, "only", nil, "apply only these rules (IDs or names, comma-separated)")
+	fl.StringSliceVar(&opts.Skip, "skip", nil, "skip these rules (IDs or names, comma-separated)")
+	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from the Dockerfile)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list harden's changes on standard error")
+	c.MarkFlagsMutuallyExclusive("smoke", "no-smoke")
+	return c
+}
+
+func reportRun(opts *ReportOptions) error {
+	s := opts.Streams
+	format, err := report.ParseFormat(opts.Format)
+	if err != nil {
+		return usageError("--format: %v", err)
+	}
+	progress, err := build.ParseProgressMode(opts.Progress)
+	if err != nil {
+		return usageError("--progress: %v", err)
+	}
+	buildArgs, err := parseBuildArgs(opts.BuildArgs, os.LookupEnv)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	var smokeOpts *smoke.Options
+	if !opts.NoSmoke {
+		smokeOpts = &smoke.Options{}
+		if opts.Smoke != "" {
+			if smokeOpts.Exec, err = parseSmokeCommand(opts.Smoke); err != nil {
+				return usageError("--smoke: %v", err)
+			}
+		}
+	}
+	level, err := transform.ParseLevel(opts.Level)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	rules, err := transform.Select(opts.Only, opts.Skip)
+	if err != nil {
+		return usageError("%v", err)
+	}
+
+	hardened, err := hardenForReport(opts, rules, level)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	client, err := build.Connect(ctx, opts.BuildKitHost, build.ConnectOptions{})
+	if err != nil {
+		return &exitError{code: ExitFailure, err: err}
+	}
+	defer client.Close()
+
+	r, err := report.Run(ctx, client, hardened, report.Options{
+		BuildArgs: buildArgs, Target: opts.Target, Platform: opts.Platform, NoCache: opts.NoCache,
+		Progress: progress, ProgressOut: s.ErrOut, LayoutDir: opts.LayoutDir, Smoke: smokeOpts,
+	})
+	if err != nil {
+		return err
+	}
+	if err := r.Write(s.Out, format); err != nil {
+		return err
+	}
+	return reportExit(s, r, format, opts.Smoke != "")
+}
+
+// hardenForReport runs the fix pipeline on the one target, in memory, and
+// lists the changes as fix does.
+func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transform.Level) (report.Input, error) {
+	targets, errs := findTargets([]string{opts.Path}, false, false)
+	if len(errs) > 0 {
+		return report.Input{}, errs[0]
+	}
+	t := targets[0]
+	contextDir := contextDirOf(t, opts.ContextDir)
+	if contextDir == "" {
+		return report.Input{}, usageError("standard input needs --context: the images are built from a context folder")
+	}
+	var configs config.Cache
+	var cfg *config.Config
+	var err error
+	if opts.ConfigFile != "" {
+		if cfg, err = configs.Load(opts.ConfigFile); err != nil {
+			return report.Input{}, usageError("%v", err)
+		}
+	} else if cfg, err = configFor(t, opts.ContextDir, nil, &configs); err != nil {
+		return report.Input{}, err
+	}
+	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, level)
+	if err != nil {
+		return report.Input{}, err
+	}
+	res, err := transform.Fix(p.name, p.src, p.options)
+	if err != nil {
+		return report.Input{}, err
+	}
+	if !opts.Quiet {
+		summarize(opts.Streams.ErrOut, fileResult{target: t, res: res})
+	}
+	return report.Input{Dockerfile: displayName(t), ContextDir: contextDir, Original: res.Input, Hardened: res.Output, Changes: len(res.Changes)}, nil
+}
+
+// reportExit turns the report into the exit status, explaining on standard
+// error what the chosen format may not show to a person.
+func reportExit(s *Streams, r *report.Report, format report.Format, smokeAsked bool) error {
+	if format != report.FormatText {
+		for _, side := range []struct {
+			name string
+			img  report.Image
+		}{{report.Original, r.Original}, {report.Hardened, r.Hardened}} {
+			if f := side.img.Error; f != nil {
+				fmt.Fprintln(s.ErrOut, "harden:", (&build.BuildError{Name: side.name, Step: f.Step, Log: f.Log, Err: errors.New(f.Message)}).Error())
+			}
+		}
+	}
+	if r.Smoke.Status == report.SmokeUnavailable && r.Hardened.Built {
+		fmt.Fprintf(s.ErrOut, "harden: the smoke check did not run: %s\n", r.Smoke.Reason)
+		if smokeAsked {
+			return exitCode(ExitFailure)
+		}
+	}
+	if r.Failed() {
+		return exitCode(ExitFound)
+	}
+	return nil
+}
+
+// parseBuildArgs reads --build-arg values. KEY alone takes its value from
+// the environment, as docker build does, but an unset KEY is an error
+// rather than silently dropped.
+func parseBuildArgs(args []string, lookup func(string) (string, bool)) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return nil, fmt.Errorf("--build-arg %q: want KEY=VALUE", a)
+		}
+		if !ok {
+			if v, ok = lookup(k); !ok {
+				return nil, fmt.Errorf("--build-arg %s: no value given and %s is not set in the environment", k, k)
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// parseSmokeCommand splits --smoke into the argv run in the container, with
+// shell quoting. Expansions are refused: they would be expanded here, not in
+// the container, and a distroless image has no shell to expand them there.
+func parseSmokeCommand(s string) ([]string, error) {
+	f, err := syntax.NewParser().Parse(strings.NewReader(s), "")
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Stmts) != 1 {
+		return nil, fmt.Errorf("%q: want one command; use sh -c '...' for a script", s)
+	}
+	st := f.Stmts[0]
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Assigns) > 0 || len(st.Redirs) > 0 || st.Negated || st.Background || len(call.Args) == 0 {
+		return nil, fmt.Errorf("%q: want a plain command with arguments; use sh -c '...' for pipes, redirections or variables", s)
+	}
+	var expansion syntax.Node
+	syntax.Walk(st, func(n syntax.Node) bool {
+		switch n.(type) {
+		case *syntax.ParamExp, *syntax.CmdSubst, *syntax.ArithmExp, *syntax.ProcSubst, *syntax.ExtGlob:
+			if expansion == nil {
+				expansion = n
+			}
+		}
+		return expansion == nil
+	})
+	if expansion != nil {
+		return nil, fmt.Errorf("%q: expansions such as $VAR would happen on this machine, not in the container; use sh -c '...' inside single quotes", s)
+	}
+	return expand.Fields(nil, call.Args...)
+}
