@@ -198,3 +198,131 @@ func TestGoShimBuildsARealStaticServer(t *testing.T) {
 		t.Errorf("server should exit cleanly on SIGTERM: %v", err)
 	}
 }
+
+// background starts a command in the rootfs, as a container's process would
+// run, and returns it; the test kills it at the end.
+func background(t *testing.T, dir string, env []string, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Dir, cmd.Env = "/", env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: dir}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("output of %q:\n%s", script, out.String())
+		}
+	})
+	return cmd
+}
+
+// get polls an HTTP port until it answers.
+func get(t *testing.T, port int, path string) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing answered on port %d", port)
+	return ""
+}
+
+// stopsOnTERM sends SIGTERM and reports whether the process exited within 3s.
+func stopsOnTERM(t *testing.T, cmd *exec.Cmd) bool {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return true
+	case <-time.After(3 * time.Second):
+		return false
+	}
+}
+
+func TestPipWheelsAndConsoleScripts(t *testing.T) {
+	dir, env := rootfs(t, bktest.Python)
+	os.MkdirAll(filepath.Join(dir, "app"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app/requirements.txt"), []byte("flask\ngunicorn==22.0.0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "app/app.py"), []byte("app = None\n"), 0o644)
+	out := sh(t, dir, env, 0, "cd /app && pip wheel -r requirements.txt -w /wheels && ls /wheels")
+	if !strings.Contains(out, "flask-1.0-py3-none-any.whl\ngunicorn-1.0-py3-none-any.whl") {
+		t.Errorf("pip wheel should write a wheel per requirement:\n%s", out)
+	}
+	sh(t, dir, env, 0, `python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir /wheels/* &&
+		test -d /opt/venv/lib/python3.11/site-packages/gunicorn && test -x /opt/venv/bin/gunicorn && test ! -e /opt/venv/bin/flask-1.0`)
+	// Not installed system-wide, and the app module must exist, as imports go.
+	sh(t, dir, env, 1, "cd /app && python -m gunicorn app:app")
+	sh(t, dir, env, 1, "cd /app && /opt/venv/bin/gunicorn missing:app")
+	sh(t, dir, env, 1, "python -m nothing_installed")
+	sh(t, dir, env, 0, "pip install --no-cache-dir poetry && poetry --version && cd /app && touch pyproject.toml && poetry install --no-root && poetry run true")
+
+	port := freePort(t)
+	srv := background(t, dir, append(env, "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), fmt.Sprintf("cd /app && exec gunicorn app:app --bind 0.0.0.0:%d", port))
+	if body := get(t, port, "/app.py"); body != "app = None\n" {
+		t.Errorf("gunicorn should serve the app's folder, got %q", body)
+	}
+	if !stopsOnTERM(t, srv) {
+		t.Error("gunicorn handles SIGTERM; the stand-in must stop too")
+	}
+}
+
+func TestPythonRunsTheAppsOwnModule(t *testing.T) {
+	dir, env := rootfs(t, bktest.PythonAlpine)
+	os.MkdirAll(filepath.Join(dir, "app/app"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app/app/__main__.py"), []byte("print('hi')\n"), 0o644)
+	port := freePort(t)
+	background(t, dir, append(env, fmt.Sprintf("PORT=%d", port)), "cd /app && exec python -m app")
+	if body := get(t, port, "/app/__main__.py"); body != "print('hi')\n" {
+		t.Errorf("python -m app should serve the app, got %q", body)
+	}
+}
+
+func TestYarnShimMapsOntoNpm(t *testing.T) {
+	dir, env := rootfs(t, bktest.NodeAlpine)
+	app := filepath.Join(dir, "app")
+	os.MkdirAll(app, 0o755)
+	os.WriteFile(filepath.Join(app, "package.json"), []byte(`{
+  "name": "svc",
+  "scripts": { "build": "tsc -p .", "start": "node build/index.js" },
+  "dependencies": { "koa": "^2.15.0" },
+  "devDependencies": { "typescript": "^5.4.0" }
+}`), 0o644)
+	sh(t, dir, env, 1, "cd /app && yarn install --frozen-lockfile") // no yarn.lock
+	os.WriteFile(filepath.Join(app, "yarn.lock"), nil, 0o644)
+	sh(t, dir, env, 0, `cd /app && yarn install --frozen-lockfile && test -d node_modules/typescript &&
+		yarn build && test -f build/index.js && test -f dist/index.html &&
+		yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline &&
+		test -d node_modules/koa && test ! -d node_modules/typescript &&
+		test -d /usr/local/share/.cache/yarn/_cacache && yarn --version`)
+}
+
+func TestNginxStandInServesItsSiteAndStops(t *testing.T) {
+	dir, env := rootfs(t, bktest.NginxUnprivileged)
+	sh(t, dir, env, 0, `grep -q "listen       8080;" /etc/nginx/conf.d/default.conf && id nginx | grep -q "uid=101(nginx)"`)
+	port := freePort(t)
+	conf := filepath.Join(dir, "etc/nginx/conf.d/default.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(conf, []byte(strings.Replace(string(data), "8080", fmt.Sprint(port), 1)), 0o644)
+	srv := background(t, dir, env, "exec nginx -g 'daemon off;'")
+	if body := get(t, port, "/"); !strings.Contains(body, "Welcome to nginx!") {
+		t.Errorf("nginx should serve its default page, got %q", body)
+	}
+	if !stopsOnTERM(t, srv) {
+		t.Error("nginx stops on SIGTERM; the stand-in must too")
+	}
+}

@@ -40,6 +40,13 @@ const (
 	// (65532), CA certificates and /tmp.
 	DistrolessStatic        Kind = "distroless-static"
 	DistrolessStaticNonroot Kind = "distroless-static-nonroot" // the :nonroot tag: USER 65532
+
+	// Nginx is nginx:alpine: Alpine with an nginx stand-in serving
+	// /usr/share/nginx/html on port 80 as root.
+	Nginx Kind = "nginx"
+	// NginxUnprivileged is nginxinc/nginx-unprivileged: the same on port
+	// 8080 as the nginx user (101).
+	NginxUnprivileged Kind = "nginx-unprivileged"
 )
 
 // StandIn is a published name for a stand-in image.
@@ -64,11 +71,19 @@ var DefaultStandIns = []StandIn{
 	{"node:20", Node, "20.15.0"}, {"node:22", Node, "22.4.0"}, {"node:18", Node, "18.20.3"}, {"node:lts", Node, "20.15.0"}, {"node:latest", Node, "22.4.0"},
 	{"node:20-slim", NodeSlim, "20.15.0"}, {"node:22-slim", NodeSlim, "22.4.0"}, {"node:18-slim", NodeSlim, "18.20.3"}, {"node:20-bookworm-slim", NodeSlim, "20.15.0"},
 	{"node:20-alpine", NodeAlpine, "20.15.0"}, {"node:22-alpine", NodeAlpine, "22.4.0"}, {"node:18-alpine", NodeAlpine, "18.20.3"},
+	{"node:20-bookworm", Node, "20.15.0"}, {"node:22-bookworm", Node, "22.4.0"}, {"node:22-bookworm-slim", NodeSlim, "22.4.0"},
 	{"golang:1.22", Golang, "1.22.5"}, {"golang:1.23", Golang, "1.23.0"}, {"golang:1.21", Golang, "1.21.12"}, {"golang:latest", Golang, "1.23.0"},
+	{"golang:1.22-bookworm", Golang, "1.22.5"}, {"golang:1.23-bookworm", Golang, "1.23.0"},
 	{"golang:1.22-alpine", GolangAlpine, "1.22.5"}, {"golang:1.23-alpine", GolangAlpine, "1.23.0"},
 	{"gcr.io/distroless/static-debian12:latest", DistrolessStatic, ""}, {"gcr.io/distroless/static-debian12:nonroot", DistrolessStaticNonroot, ""},
 	{"gcr.io/distroless/static:latest", DistrolessStatic, ""}, {"gcr.io/distroless/static:nonroot", DistrolessStaticNonroot, ""},
 	{"gcr.io/distroless/base-debian12:latest", DistrolessStatic, ""}, {"gcr.io/distroless/base-debian12:nonroot", DistrolessStaticNonroot, ""},
+	// The static stand-in also stands in for cc: the go stand-in's binaries
+	// need no libc.
+	{"gcr.io/distroless/cc-debian12:latest", DistrolessStatic, ""}, {"gcr.io/distroless/cc-debian12:nonroot", DistrolessStaticNonroot, ""},
+	{"nginx:alpine", Nginx, ""}, {"nginx:1.27-alpine", Nginx, ""}, {"nginx:latest", Nginx, ""},
+	{"nginxinc/nginx-unprivileged:alpine", NginxUnprivileged, ""}, {"nginxinc/nginx-unprivileged:1.27-alpine", NginxUnprivileged, ""},
+	{"nginxinc/nginx-unprivileged:latest", NginxUnprivileged, ""},
 }
 
 //go:embed shims
@@ -152,6 +167,18 @@ func NewStandIn(kind Kind, version string) (v1.Image, error) {
 		cfg.Env = []string{"PATH=/go/bin:/usr/local/go/bin:" + defaultPath, "GOLANG_VERSION=" + orDefault(version, "1.22.5"), "GOPATH=/go"}
 		cfg.WorkingDir = "/go"
 		cfg.Cmd = []string{"bash"}
+	case Nginx, NginxUnprivileged:
+		keys = []string{"busybox", "etc-alpine-nginx", "accounts-busybox", "apk", "nginx"}
+		port := "80"
+		if kind == NginxUnprivileged {
+			keys, port, cfg.User = append(keys, "nginx-conf-8080"), "8080", "101"
+		} else {
+			keys = append(keys, "nginx-conf-80")
+		}
+		cfg.Env = append(cfg.Env, "NGINX_VERSION=1.27.0")
+		cfg.Cmd = []string{"nginx", "-g", "daemon off;"}
+		cfg.ExposedPorts = map[string]struct{}{port + "/tcp": {}}
+		cfg.StopSignal = "SIGQUIT"
 	case DistrolessStatic, DistrolessStaticNonroot:
 		keys = []string{"distroless"}
 		cfg = v1.Config{Env: []string{"PATH=" + defaultPath, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}}
@@ -213,10 +240,11 @@ var layerFiles = map[string]func() ([]File, error){
 	"etc-busybox": func() ([]File, error) {
 		return etcFiles(busyboxPasswd, busyboxGroup, ""), nil
 	},
-	"etc-alpine":      func() ([]File, error) { return alpineEtc("", ""), nil },
-	"etc-alpine-node": func() ([]File, error) { return alpineEtc(nodePasswd, nodeGroup), nil },
-	"etc-debian":      func() ([]File, error) { return debianEtc("", ""), nil },
-	"etc-debian-node": func() ([]File, error) { return debianEtc(nodePasswd, nodeGroup), nil },
+	"etc-alpine":       func() ([]File, error) { return alpineEtc("", ""), nil },
+	"etc-alpine-node":  func() ([]File, error) { return alpineEtc(nodePasswd, nodeGroup), nil },
+	"etc-alpine-nginx": func() ([]File, error) { return alpineEtc(nginxPasswd, nginxGroup), nil },
+	"etc-debian":       func() ([]File, error) { return debianEtc("", ""), nil },
+	"etc-debian-node":  func() ([]File, error) { return debianEtc(nodePasswd, nodeGroup), nil },
 	"accounts-busybox": func() ([]File, error) {
 		return []File{
 			File{Path: "/usr/lib/harden-standin/accounts.sh", Data: shim("accounts.sh")},
@@ -244,6 +272,7 @@ var layerFiles = map[string]func() ([]File, error){
 	"python": func() ([]File, error) {
 		return []File{
 			exe("/usr/local/bin/python3", shim("python3")),
+			{Path: "/usr/local/lib/harden-standin/python-modules", Data: shim("python-modules")},
 			{Path: "/usr/local/bin/python", Link: "python3"},
 			exe("/usr/local/bin/pip", shim("pip")),
 			{Path: "/usr/local/bin/pip3", Link: "pip"},
@@ -254,6 +283,7 @@ var layerFiles = map[string]func() ([]File, error){
 		return []File{
 			exe("/usr/local/bin/node", shim("node")),
 			exe("/usr/local/bin/npm", shim("npm")),
+			exe("/usr/local/bin/yarn", shim("yarn")),
 			{Path: "/usr/local/lib/node_modules/npm/npm.js", Data: RandomBytes(1 << 20)},
 			{Path: "/home/node", Dir: true, UID: 1000, GID: 1000},
 		}, nil
@@ -272,6 +302,15 @@ var layerFiles = map[string]func() ([]File, error){
 			{Path: "/go/src", Dir: true, Mode: 0o777},
 		}, nil
 	},
+	"nginx": func() ([]File, error) {
+		return []File{
+			exe("/usr/sbin/nginx", shim("nginx")),
+			{Path: "/usr/share/nginx/html/index.html", Data: []byte("<!doctype html><title>Welcome to nginx!</title>\n")},
+			{Path: "/var/cache/nginx", Dir: true, UID: 101, GID: 101},
+		}, nil
+	},
+	"nginx-conf-80":   func() ([]File, error) { return []File{nginxConf(80)}, nil },
+	"nginx-conf-8080": func() ([]File, error) { return []File{nginxConf(8080)}, nil },
 	"distroless": func() ([]File, error) {
 		files := []File{
 			{Path: "/etc/passwd", Data: []byte("root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")},
@@ -293,9 +332,17 @@ const (
 )
 
 const (
-	nodePasswd = "node:x:1000:1000::/home/node:/bin/sh\n"
-	nodeGroup  = "node:x:1000:\n"
+	nodePasswd  = "node:x:1000:1000::/home/node:/bin/sh\n"
+	nodeGroup   = "node:x:1000:\n"
+	nginxPasswd = "nginx:x:101:101:nginx:/var/cache/nginx:/sbin/nologin\n"
+	nginxGroup  = "nginx:x:101:nginx\n"
 )
+
+// nginxConf is the default site the nginx stand-in reads its port from.
+func nginxConf(port int) File {
+	return File{Path: "/etc/nginx/conf.d/default.conf", Data: []byte(fmt.Sprintf(
+		"server {\n    listen       %d;\n    server_name  localhost;\n    location / {\n        root   /usr/share/nginx/html;\n        index  index.html;\n    }\n}\n", port))}
+}
 
 func alpineEtc(passwd, group string) []File {
 	return append(etcFiles(busyboxPasswd+passwd, busyboxGroup+"nogroup:x:65533:\n"+group, "ID=alpine\nNAME=\"Alpine Linux (harden stand-in)\"\nVERSION_ID=3.20.0\n"),
