@@ -81,9 +81,9 @@ var DefaultStandIns = []StandIn{
 	// The static stand-in also stands in for cc: the go stand-in's binaries
 	// need no libc.
 	{"gcr.io/distroless/cc-debian12:latest", DistrolessStatic, ""}, {"gcr.io/distroless/cc-debian12:nonroot", DistrolessStaticNonroot, ""},
-	{"nginx:alpine", Nginx, ""}, {"nginx:1.27-alpine", Nginx, ""}, {"nginx:latest", Nginx, ""},
+	{"nginx:alpine", Nginx, ""}, {"nginx:1.27-alpine", Nginx, ""}, {"nginx:1.27", Nginx, ""}, {"nginx:latest", Nginx, ""},
 	{"nginxinc/nginx-unprivileged:alpine", NginxUnprivileged, ""}, {"nginxinc/nginx-unprivileged:1.27-alpine", NginxUnprivileged, ""},
-	{"nginxinc/nginx-unprivileged:latest", NginxUnprivileged, ""},
+	{"nginxinc/nginx-unprivileged:1.27", NginxUnprivileged, ""}, {"nginxinc/nginx-unprivileged:latest", NginxUnprivileged, ""},
 }
 
 //go:embed shims

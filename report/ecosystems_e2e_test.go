@@ -1,0 +1,146 @@
+package report_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/harden-dev/harden/report"
+	"github.com/harden-dev/harden/smoke"
+)
+
+// ecosystemCase is what the hardened image of a golden case must do.
+type ecosystemCase struct {
+	// user is the config User of the hardened image, uid what its process
+	// runs as.
+	user string
+	uid  int
+	// port is where the app listens when the image exposes none, so that
+	// the check waits for an answer there instead of only watching the
+	// process.
+	port string
+	// stops is whether the process exits on SIGTERM: servers that handle
+	// it (gunicorn, nginx, the Go app) do; an interpreter running a script
+	// as PID 1 does not.
+	stops bool
+	// smaller is set where the rewrite moves the app onto a slimmer runtime.
+	smaller bool
+}
+
+// ecosystemCases lists every golden case under testdata/ecosystems whose
+// base images bktest stands in for. A new case must be added here (or to
+// notOffline, with the reason).
+var ecosystemCases = map[string]ecosystemCase{
+	"python/alpine-build-deps":  {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
+	"python/already-multistage": {user: "10001:10001", uid: 10001, port: "8000"},
+	"python/arg-from-user-root": {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
+	"python/gunicorn-postgres":  {user: "10001:10001", uid: 10001, stops: true, smaller: true},
+	"python/poetry":             {user: "10001:10001", uid: 10001, port: "8000"},
+	"python/seed-flask":         {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
+	"node/alpine-yarn":          {user: "1000:1000", uid: 1000, port: "3000", smaller: true},
+	"node/seed-nginx":           {user: "101", uid: 101, stops: true},
+	"node/server-npm":           {user: "1000:1000", uid: 1000, smaller: true},
+	"node/static-vite":          {user: "101", uid: 101, stops: true, smaller: true},
+	"node/typescript-build":     {user: "1000:1000", uid: 1000, smaller: true},
+	"go/cgo-sqlite":             {user: "65532", uid: 65532, port: "8080", stops: true, smaller: true},
+	"go/shell-entrypoint":       {user: "", uid: 0, port: "8080", stops: true},
+	"go/simple":                 {user: "65532", uid: 65532, stops: true, smaller: true},
+	"static/nginx":              {user: "101", uid: 101, stops: true},
+}
+
+// notOffline are the ecosystems whose toolchains have no stand-in: their
+// base images, compilers and package registries are out of reach here.
+var notOffline = map[string]string{
+	"java":   "no stand-in for eclipse-temurin/maven images, Maven Central or Gradle",
+	"rust":   "no stand-in for rust images or crates.io",
+	"ruby":   "no stand-in for ruby images or rubygems.org",
+	"php":    "no stand-in for php images",
+	"dotnet": "no stand-in for mcr.microsoft.com/dotnet images or NuGet",
+}
+
+// TestEcosystemGoldensBuildAndRun builds each hardened golden Dockerfile of
+// testdata/ecosystems against its original with a real BuildKit and the
+// stand-in base images, then starts the hardened image: it must run as the
+// expected user and still serve or keep running.
+func TestEcosystemGoldensBuildAndRun(t *testing.T) {
+	c, env := connect(t)
+	goldens, err := filepath.Glob("../testdata/ecosystems/*/*/Dockerfile.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(goldens) < len(ecosystemCases) {
+		t.Fatalf("found %d goldens, fewer than the %d cases listed here", len(goldens), len(ecosystemCases))
+	}
+	// Smoke checks share the host's network and some of these apps listen on
+	// ports they do not expose, so they take turns; builds run in parallel.
+	var smokeTurn sync.Mutex
+	runSmoke := func(ctx context.Context, img v1.Image, opts smoke.Options) (*smoke.Report, error) {
+		smokeTurn.Lock()
+		defer smokeTurn.Unlock()
+		return smoke.Run(ctx, img, opts)
+	}
+
+	for _, golden := range goldens {
+		dir := filepath.Dir(golden)
+		name, _ := filepath.Rel("../testdata/ecosystems", dir)
+		name = filepath.ToSlash(name)
+		t.Run(name, func(t *testing.T) {
+			eco, _, _ := strings.Cut(name, "/")
+			if why, ok := notOffline[eco]; ok {
+				t.Skipf("not built offline: %s", why)
+			}
+			want, ok := ecosystemCases[name]
+			if !ok {
+				t.Fatalf("no expectation for %s: add it to ecosystemCases (or its ecosystem to notOffline)", name)
+			}
+			t.Parallel()
+			orig, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hard, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := fast()
+			if want.port != "" {
+				opts.Ports = []string{want.port}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			r, err := report.Run(ctx, c, report.Input{Dockerfile: name, ContextDir: dir, Original: orig, Hardened: hard},
+				report.Options{Smoke: opts, RunSmoke: runSmoke})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for side, img := range map[string]report.Image{report.Original: r.Original, report.Hardened: r.Hardened} {
+				if !img.Built {
+					t.Fatalf("%s did not build: %+v\n(buildkitd log: %s)", side, img.Error, env.DaemonLog())
+				}
+			}
+			if got := r.Hardened.Stats.User; got != want.user {
+				t.Errorf("hardened image user %q, want %q", got, want.user)
+			}
+			rep := r.Smoke.Result
+			if r.Smoke.Status != report.SmokePassed || rep.UID != want.uid {
+				t.Fatalf("smoke check: %s %s, want a pass as uid %d: %+v", r.Smoke.Status, r.Smoke.Reason, want.uid, rep)
+			}
+			if stops := rep.StopsOnSIGTERM != nil && *rep.StopsOnSIGTERM; stops != want.stops {
+				t.Errorf("stops on SIGTERM: %v, want %v (%+v)", stops, want.stops, rep)
+			}
+			cmp, _ := r.Compare()
+			if want.smaller && cmp.CompressedSize.Delta >= 0 {
+				t.Errorf("the hardened image is not smaller: %+v", cmp.CompressedSize)
+			}
+			t.Logf("%s: compressed %d -> %d (%.2fx), uncompressed %d -> %d, layers %d -> %d; smoke %s as uid %d",
+				name, cmp.CompressedSize.Original, cmp.CompressedSize.Hardened, cmp.CompressedSize.Ratio,
+				cmp.UncompressedSize.Original, cmp.UncompressedSize.Hardened, cmp.Layers.Original, cmp.Layers.Hardened, rep.Check, rep.UID)
+		})
+	}
+}
