@@ -29,6 +29,12 @@ lint:
 demo:
 	$(GO) run ./cmd/harden fix --diff $(DEMO)
 
+# harden report on realistic images: Debian-based python:3.11 and -slim
+# stand-ins made with debootstrap (cached), as root.
+.PHONY: demo-report
+demo-report:
+	./scripts/demo-report.sh
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./transform ./dockerfile
 
