@@ -42,6 +42,10 @@ type FixOptions struct {
 	Dockerignore string
 	// PRBody is a file to write a pull-request description to.
 	PRBody string
+	// Build adds a size report of each changed file to PRBody: both
+	// versions built with BuildKit at BuildKitHost, as harden report does.
+	Build        bool
+	BuildKitHost string
 	// Format is "text" (the file, a diff or a list) or "json" for bots.
 	Format string
 }
@@ -89,6 +93,8 @@ Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
 	fl.StringVar(&opts.Dockerignore, "dockerignore", "auto", "auto: also generate the .dockerignore (written with --write, shown with --diff); skip: leave it alone")
 	fl.StringVar(&opts.PRBody, "pr-body", "", "write a Markdown pull-request description of the changes to this file")
+	fl.BoolVar(&opts.Build, "build", false, "with --pr-body: build each changed file before and after with BuildKit and add the size report (as harden report does)")
+	fl.StringVar(&opts.BuildKitHost, "buildkit-host", "", "BuildKit address for --build (default: $BUILDKIT_HOST, then the usual sockets)")
 	fl.StringVar(&opts.Format, "format", "text", "text, or json: describe each file's changes and findings on standard output (for bots)")
 	c.MarkFlagsMutuallyExclusive("diff", "write", "check")
 	return c
@@ -120,6 +126,9 @@ func fixRun(opts *FixOptions) error {
 	}
 	if opts.Format != "text" && opts.Format != "json" {
 		return usageError("--format: unknown value %q (want text or json)", opts.Format)
+	}
+	if opts.Build && opts.PRBody == "" {
+		return usageError("--build adds a size report to --pr-body; give --pr-body FILE, or run harden report")
 	}
 	var configs config.Cache
 	var explicit *config.Config
@@ -184,8 +193,16 @@ func fixRun(opts *FixOptions) error {
 		}
 	}
 	if opts.PRBody != "" {
+		sizes := ""
+		if opts.Build {
+			var built bool
+			if sizes, built, err = prSizeReports(opts, report); err != nil {
+				return &exitError{code: ExitFailure, err: err}
+			}
+			failed = failed || !built
+		}
 		var body bytes.Buffer
-		if err := output.PRBody(&body, report, ""); err != nil {
+		if err := output.PRBody(&body, report, sizes); err != nil {
 			return err
 		}
 		if err := writeFileAtomic(opts.PRBody, body.Bytes()); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/harden-dev/harden/build"
 	"github.com/harden-dev/harden/config"
+	"github.com/harden-dev/harden/output"
 	"github.com/harden-dev/harden/report"
 	"github.com/harden-dev/harden/smoke"
 	"github.com/harden-dev/harden/transform"
@@ -273,4 +274,47 @@ func parseSmokeCommand(s string) ([]string, error) {
 		return nil, fmt.Errorf("%q: expansions such as $VAR would happen on this machine, not in the container; use sh -c '...' inside single quotes", s)
 	}
 	return expand.Fields(nil, call.Args...)
+}
+
+// prSizeReports is fix --build: it builds the original and the hardened
+// version of every file fix changed, smoke-checks the hardened image, and
+// returns the reports' Markdown for the pull-request body. ok is false when
+// a build or a smoke check failed, so that a bot does not open the request
+// blindly; the Markdown says what failed.
+func prSizeReports(opts *FixOptions, files []output.FixFile) (markdown string, ok bool, err error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var client *build.Client
+	var b strings.Builder
+	ok = true
+	for _, f := range files {
+		if f.Err != nil || f.Result == nil || !f.Result.Changed() || f.Path == "<stdin>" && opts.ContextDir == "" {
+			continue
+		}
+		if client == nil {
+			if client, err = build.Connect(ctx, opts.BuildKitHost, build.ConnectOptions{}); err != nil {
+				return "", false, err
+			}
+			defer client.Close()
+		}
+		in := report.Input{
+			Dockerfile: f.Path, ContextDir: contextDirOf(target{path: f.Path, stdin: f.Path == "<stdin>"}, opts.ContextDir),
+			Original: f.Result.Input, Hardened: f.Result.Output, Changes: len(f.Result.Changes),
+		}
+		r, err := report.Run(ctx, client, in, report.Options{Smoke: &smoke.Options{}})
+		if err != nil {
+			return "", false, err
+		}
+		if r.Failed() {
+			ok = false
+			fmt.Fprintf(opts.Streams.ErrOut, "harden: %s: the original or the hardened image failed to build or to start; the pull-request body says which\n", f.Path)
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		if err := r.WriteMarkdown(&b); err != nil {
+			return "", false, err
+		}
+	}
+	return b.String(), ok, nil
 }

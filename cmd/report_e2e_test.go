@@ -112,6 +112,37 @@ func TestReportCommandE2E(t *testing.T) {
 	})
 }
 
+// TestFixBuildAddsTheSizeReportToThePRBody is fix --build: the pull-request
+// body a bot opens carries the size report of each changed file.
+func TestFixBuildAddsTheSizeReportToThePRBody(t *testing.T) {
+	env := bktest.Start(t)
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"Dockerfile":       "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+		"requirements.txt": "flask\n", "app.py": "print('hi')\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prBody := filepath.Join(t.TempDir(), "pr.md")
+	var out, errOut bytes.Buffer
+	s := &Streams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}
+	if code := Run(s, []string{"fix", "--write", "--pr-body", prBody, "--build", "--buildkit-host", env.Addr, dir}); code != ExitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut.String())
+	}
+	body, err := os.ReadFile(prBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(body)
+	changes := strings.Index(md, "| Original line | Rule | Change |")
+	sizes := strings.Index(md, "### Built with BuildKit: `"+filepath.Join(dir, "Dockerfile")+"`")
+	if changes < 0 || sizes < changes || !strings.Contains(md, "```mermaid\nxychart-beta") || !strings.Contains(md, "**Smoke check of the hardened image: passed**") {
+		t.Errorf("the PR body should list the changes, then the size report with its chart and smoke check:\n%s", md)
+	}
+}
+
 func listDir(t *testing.T, dir string) []string {
 	t.Helper()
 	var names []string
