@@ -63,10 +63,10 @@ func (r Ref) Normalized() (registry, familiar string, ok bool) {
 		registry = "docker.io"
 		name = strings.TrimPrefix(name, "library/")
 	}
-	if r.Digest != "" && !validDigest.MatchString(r.Digest) {
+	if r.Digest != "" && !validDigest(r.Digest) {
 		return "", "", false
 	}
-	if r.Tag != "" && !validTag.MatchString(r.Tag) {
+	if r.Tag != "" && !validTag(r.Tag) {
 		return "", "", false
 	}
 	if registry != "docker.io" {
@@ -75,10 +75,43 @@ func (r Ref) Normalized() (registry, familiar string, ok bool) {
 	return registry, name, true
 }
 
-var (
-	validTag    = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	validDigest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
-)
+// validTag follows the distribution spec: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+// It is written out rather than as a regular expression: a bounded
+// repetition compiles into a large program at start-up.
+func validTag(t string) bool {
+	if len(t) == 0 || len(t) > 128 || t[0] == '.' || t[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; !isWordByte(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validDigest accepts algorithm:encoded, e.g. sha256:0123abcd.
+func validDigest(d string) bool {
+	alg, enc, ok := strings.Cut(d, ":")
+	if !ok || alg == "" || enc == "" {
+		return false
+	}
+	for i := 0; i < len(alg); i++ {
+		if c := alg[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '+' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(enc); i++ {
+		if c := enc[i]; !isWordByte(c) && c != '=' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
 
 // Repo is the repository without the default registry and library prefix:
 // "docker.io/library/python" and "python" are both "python".
