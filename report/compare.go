@@ -175,7 +175,15 @@ func stopsText(s *Smoke) string {
 	case *rep.StopsOnSIGTERM:
 		return fmt.Sprintf("yes, in %s", formatDuration(rep.StopTime))
 	}
-	return fmt.Sprintf("no, still running %s after SIGTERM (a shell-form CMD or a PID 1 without a SIGTERM handler: docker stop waits, then kills; use exec form or docker run --init)", formatDuration(rep.StopTime))
+	return fmt.Sprintf("no, still running %s after it", formatDuration(rep.StopTime))
+}
+
+// stopHint explains a process that ignored SIGTERM, or is empty.
+func stopHint(s *Smoke) string {
+	if rep := s.Result; rep == nil || rep.StopsOnSIGTERM == nil || *rep.StopsOnSIGTERM {
+		return ""
+	}
+	return "as PID 1, a process ignores SIGTERM unless it handles it (a shell-form CMD never does), so docker stop waits, then kills it; use exec form with a signal-aware process, or docker run --init"
 }
 
 // idsText is the uid and gid the container's process ran as.

@@ -142,6 +142,9 @@ func writeSmokeMarkdown(w *bufio.Writer, s *Smoke) {
 	rep := s.Result
 	fmt.Fprintf(w, "**Smoke check of the hardened image: %s** (%s): %s. It ran as %s; stops on SIGTERM: %s.\n",
 		s.Status, escapeCell(rep.Check), escapeCell(oneLine(rep.Reason)), idsText(s), stopsText(s))
+	if hint := stopHint(s); hint != "" {
+		fmt.Fprintf(w, "\n%s.\n", capitalize(hint))
+	}
 	if s.Status == SmokeFailed && len(rep.Output) > 0 {
 		writeLogDetails(w, "Last output of the container", rep.Output)
 	}

@@ -75,6 +75,9 @@ func writeSmokeText(w *bufio.Writer, s *Smoke) {
 	rep := s.Result
 	fmt.Fprintf(w, "smoke check of the hardened image (%s): %s: %s\n", rep.Check, s.Status, oneLine(rep.Reason))
 	fmt.Fprintf(w, "  ran as %s; stops on SIGTERM: %s\n", idsText(s), stopsText(s))
+	if hint := stopHint(s); hint != "" {
+		fmt.Fprintf(w, "  note: %s\n", hint)
+	}
 	if s.Status == SmokeFailed && len(rep.Output) > 0 {
 		w.WriteString("  last output:\n")
 		for _, l := range rep.Output {

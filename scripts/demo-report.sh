@@ -23,7 +23,7 @@ fi
 cache=${HARDEN_DEMO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/harden-demo}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Bump when the package lists or the apt configuration below change.
-bases=$cache/bookworm-v1
+bases=$cache/bookworm-v2
 fat_tar=$bases/python-3.11.tar.gz
 slim_tar=$bases/python-3.11-slim.tar.gz
 
@@ -60,9 +60,11 @@ install_into() {
 }
 
 # pack ROOTFS TAR writes the rootfs as one gzip layer, without the contents
-# of the kernel file systems a container runtime mounts.
+# of the kernel file systems a container runtime mounts. The layer is pulled
+# as it is, so it gets gzip's default level, as registries' images have, for
+# compressed sizes like theirs.
 pack() {
-	tar -C "$1" --numeric-owner --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' -cf - . | gzip -1 >"$2.tmp"
+	tar -C "$1" --numeric-owner --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' -cf - . | gzip -6 >"$2.tmp"
 	mv "$2.tmp" "$2"
 }
 
