@@ -126,9 +126,9 @@ func (r *Report) Failed() bool {
 	return !r.Original.Built || !r.Hardened.Built || r.Smoke.Status == SmokeFailed
 }
 
-// Run builds both files (the original first, so the measures do not depend
-// on which finished first), measures them and smoke-checks the hardened
-// image. A build that fails is recorded in the report and the other still
+// Run builds both files one after the other, the original first, so that
+// neither build time includes work done for the other on the same daemon;
+// then it smoke-checks the hardened image. A build that fails is recorded in the report and the other still
 // runs; an error means no report could be made at all (the context was
 // cancelled, or the layout directory could not be created).
 func Run(ctx context.Context, b Builder, in Input, opts Options) (*Report, error) {
