@@ -3,6 +3,8 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,19 +28,9 @@ func TestReportCommandE2E(t *testing.T) {
 		code := Run(s, append([]string{"report", "--buildkit-host", env.Addr}, args...))
 		return code, out.String(), errOut.String()
 	}
-	app := func(t *testing.T, dockerfile string) string {
-		t.Helper()
-		dir := t.TempDir()
-		for name, data := range map[string]string{"Dockerfile": dockerfile, "requirements.txt": "flask\n", "app.py": "print('hi')\n"} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return dir
-	}
 
 	t.Run("hardened image builds, is smaller and runs as non-root", func(t *testing.T) {
-		dir := app(t, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nEXPOSE 8000\nCMD [\"python\", \"app.py\"]\n")
+		dir := writeApp(t, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
 		before := listDir(t, dir)
 		code, out, errOut := run(t, "--progress", "plain", "-f", "json", dir)
 		if code != ExitOK {
@@ -74,7 +66,7 @@ func TestReportCommandE2E(t *testing.T) {
 	t.Run("a hardened build that fails is named, with the original still reported", func(t *testing.T) {
 		// The slim tag is missing from this registry, as it can be from a
 		// private mirror: the original builds, the hardened file cannot.
-		dir := app(t, "FROM python:3.13\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
+		dir := writeApp(t, "FROM python:3.13\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
 		code, out, errOut := run(t, "--progress", "quiet", "-q", dir)
 		if code != ExitFound {
 			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitFound, out, errOut)
@@ -88,7 +80,7 @@ func TestReportCommandE2E(t *testing.T) {
 	t.Run("a hardened image that no longer starts fails the smoke check", func(t *testing.T) {
 		// The app appends to a log in a folder root created: as the
 		// hardened image's non-root user it cannot.
-		dir := app(t, "FROM python:3.11\nRUN mkdir -p /var/log/app\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"+
+		dir := writeApp(t, "FROM python:3.11\nRUN mkdir -p /var/log/app\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"+
 			"CMD [\"sh\", \"-c\", \"echo start >> /var/log/app/app.log && exec python app.py\"]\n")
 		code, out, errOut := run(t, "--progress", "quiet", "-q", "-f", "markdown", dir)
 		if code != ExitFound {
@@ -100,7 +92,7 @@ func TestReportCommandE2E(t *testing.T) {
 	})
 
 	t.Run("a smoke command runs inside the hardened container", func(t *testing.T) {
-		dir := app(t, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
+		dir := writeApp(t, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
 		code, out, errOut := run(t, "--progress", "quiet", "-q", "--smoke", `sh -c 'test "$(id -u)" = 10001 && test -d /opt/venv'`, dir)
 		if code != ExitOK || !strings.Contains(out, "smoke check of the hardened image (exec") || !strings.Contains(out, ": passed: ") {
 			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -116,31 +108,46 @@ func TestReportCommandE2E(t *testing.T) {
 // body a bot opens carries the size report of each changed file.
 func TestFixBuildAddsTheSizeReportToThePRBody(t *testing.T) {
 	env := bktest.Start(t)
-	dir := t.TempDir()
-	for name, data := range map[string]string{
-		"Dockerfile":       "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
-		"requirements.txt": "flask\n", "app.py": "print('hi')\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeApp(t, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
 	prBody := filepath.Join(t.TempDir(), "pr.md")
 	var out, errOut bytes.Buffer
 	s := &Streams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}
-	if code := Run(s, []string{"fix", "--write", "--pr-body", prBody, "--build", "--buildkit-host", env.Addr, dir}); code != ExitOK {
-		t.Fatalf("exit %d\nstderr:\n%s", code, errOut.String())
-	}
+	code := Run(s, []string{"fix", "--write", "--pr-body", prBody, "--build", "--buildkit-host", env.Addr, dir})
 	body, err := os.ReadFile(prBody)
 	if err != nil {
 		t.Fatal(err)
 	}
 	md := string(body)
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstderr:\n%s\nPR body:\n%s", code, errOut.String(), md)
+	}
 	changes := strings.Index(md, "| Original line | Rule | Change |")
 	sizes := strings.Index(md, "### Built with BuildKit: `"+filepath.Join(dir, "Dockerfile")+"`")
 	if changes < 0 || sizes < changes || !strings.Contains(md, "```mermaid\nxychart-beta") || !strings.Contains(md, "**Smoke check of the hardened image: passed**") {
 		t.Errorf("the PR body should list the changes, then the size report with its chart and smoke check:\n%s", md)
 	}
+}
+
+// writeApp makes a Python app folder for the stand-in images. Its server
+// gets a port of its own, declared with EXPOSE, so that the smoke check
+// waits for it there and holds it against checks running in other packages
+// (the stand-in serves on $PORT, 8000 by default).
+func writeApp(t *testing.T, dockerfile string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dockerfile = strings.Replace(dockerfile, "\nCMD ", fmt.Sprintf("\nENV PORT=%d\nEXPOSE %d\nCMD ", port, port), 1)
+	dir := t.TempDir()
+	for name, data := range map[string]string{"Dockerfile": dockerfile, "requirements.txt": "flask\n", "app.py": "print('hi')\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func listDir(t *testing.T, dir string) []string {
