@@ -28,6 +28,11 @@ type Request struct {
 	// Dockerfile is the file's content. It is handed to BuildKit from a
 	// private temporary directory, never written next to the user's files.
 	Dockerfile []byte
+	// IgnoreFile, when not nil, is the ignore file for this build. It goes
+	// beside the temporary Dockerfile as Dockerfile.dockerignore, which
+	// BuildKit prefers to the context's .dockerignore; nil leaves the
+	// context's own .dockerignore in force.
+	IgnoreFile []byte
 	// ContextDir is the build context sent to BuildKit (its .dockerignore applies).
 	ContextDir string
 	BuildArgs  map[string]string
@@ -123,6 +128,11 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 	defer os.RemoveAll(dfDir)
 	if err := os.WriteFile(filepath.Join(dfDir, "Dockerfile"), req.Dockerfile, 0o644); err != nil {
 		return fail(err)
+	}
+	if req.IgnoreFile != nil {
+		if err := os.WriteFile(filepath.Join(dfDir, "Dockerfile.dockerignore"), req.IgnoreFile, 0o644); err != nil {
+			return fail(err)
+		}
 	}
 	dfFS, err := fsutil.NewFS(dfDir)
 	if err != nil {

@@ -109,6 +109,10 @@ func keepLast(s []string, n int) []string {
 // tail returns the failed step's name and last log lines; when no step
 // reported an error (e.g. the frontend failed to parse), it returns the last
 // lines logged by any step.
+func isCancellation(msg string) bool {
+	return strings.Contains(msg, "context canceled") || strings.Contains(msg, "context cancelled")
+}
+
 func (t *logTail) tail() (step string, lines []string) {
 	// Flush unterminated lines: a failing command often dies mid-line.
 	for d, p := range t.partial {
@@ -117,14 +121,25 @@ func (t *logTail) tail() (step string, lines []string) {
 			t.partial[d] = ""
 		}
 	}
-	for i := len(t.failed) - 1; i >= 0; i-- {
-		d := t.failed[i]
+	// When one step fails, BuildKit cancels its siblings; those report
+	// "context canceled" after the real failure and must not be blamed.
+	failed := make([]string, 0, len(t.failed))
+	for _, d := range t.failed {
+		if !isCancellation(t.errs[d]) {
+			failed = append(failed, d)
+		}
+	}
+	if len(failed) == 0 {
+		failed = t.failed
+	}
+	for i := len(failed) - 1; i >= 0; i-- {
+		d := failed[i]
 		if len(t.lines[d]) > 0 {
 			return t.names[d], t.lines[d]
 		}
 	}
-	if len(t.failed) > 0 {
-		return t.names[t.failed[len(t.failed)-1]], nil
+	if len(failed) > 0 {
+		return t.names[failed[len(failed)-1]], nil
 	}
 	return "", t.all
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	bkclient "github.com/moby/buildkit/client"
@@ -48,5 +49,20 @@ func TestLogTailWithoutAFailedStepKeepsTheLastLinesOfAll(t *testing.T) {
 	step, lines := tail.tail()
 	if step != "" || !slices.Equal(lines, []string{"load | l3", "load | l4"}) {
 		t.Errorf("got step %q lines %q", step, lines)
+	}
+}
+
+// A sibling cancelled after the real failure must not be named as the
+// failing step.
+func TestLogTailIgnoresCancelledSiblings(t *testing.T) {
+	tail := newLogTail(DefaultLogTail)
+	tail.add(&bkclient.SolveStatus{Vertexes: []*bkclient.Vertex{
+		{Digest: digest.Digest("sha256:a"), Name: "[internal] load metadata for docker.io/library/python:3.13-slim", Error: "python:3.13-slim: not found"},
+	}})
+	tail.add(&bkclient.SolveStatus{Vertexes: []*bkclient.Vertex{
+		{Digest: digest.Digest("sha256:b"), Name: "[internal] load metadata for docker.io/library/python:3.13", Error: "context canceled"},
+	}})
+	if step, _ := tail.tail(); !strings.Contains(step, "3.13-slim") {
+		t.Errorf("blamed %q, want the slim image's step", step)
 	}
 }

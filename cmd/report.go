@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/ignore"
 	"os"
 	"os/signal"
 	"strings"
@@ -196,7 +198,21 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 	if !opts.Quiet {
 		summarize(opts.Streams.ErrOut, fileResult{target: t, res: res})
 	}
-	return report.Input{Dockerfile: displayName(t), ContextDir: contextDir, Original: res.Input, Hardened: res.Output, Changes: len(res.Changes)}, nil
+	in := report.Input{Dockerfile: displayName(t), ContextDir: contextDir, Original: res.Input, Hardened: res.Output, Changes: len(res.Changes)}
+	if !t.stdin {
+		// Each build gets the ignore file it would really have: the user's
+		// for the original, the one harden fix writes for the hardened file.
+		df, err := dockerfile.Parse(res.Name, res.Output)
+		if err != nil {
+			return report.Input{}, err
+		}
+		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, df, ignore.Options{Ecosystems: ignoreEcosystems(p.facts)})
+		if err != nil {
+			return report.Input{}, err
+		}
+		in.OriginalIgnore, in.HardenedIgnore = planned.Old, planned.New
+	}
+	return in, nil
 }
 
 // reportExit turns the report into the exit status, explaining on standard

@@ -37,6 +37,10 @@ type Input struct {
 	// Original and Hardened are the two files' contents; the hardened one
 	// only ever lives in memory.
 	Original, Hardened []byte
+	// OriginalIgnore and HardenedIgnore are the ignore files each build
+	// uses (nil: the context's .dockerignore): the user's own for the
+	// original, the one harden fix would write for the hardened file.
+	OriginalIgnore, HardenedIgnore []byte
 	// Changes is how many changes harden made.
 	Changes int
 }
@@ -134,7 +138,7 @@ func (r *Report) Failed() bool {
 func Run(ctx context.Context, b Builder, in Input, opts Options) (*Report, error) {
 	r := &Report{Dockerfile: in.Dockerfile, Context: in.ContextDir, Changes: in.Changes, Unchanged: bytes.Equal(in.Original, in.Hardened)}
 
-	orig, err := buildOne(ctx, b, Original, in.Original, in.ContextDir, opts)
+	orig, err := buildOne(ctx, b, Original, in.Original, in.OriginalIgnore, in.ContextDir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +147,7 @@ func Run(ctx context.Context, b Builder, in Input, opts Options) (*Report, error
 
 	hard := orig
 	if !r.Unchanged {
-		if hard, err = buildOne(ctx, b, Hardened, in.Hardened, in.ContextDir, opts); err != nil {
+		if hard, err = buildOne(ctx, b, Hardened, in.Hardened, in.HardenedIgnore, in.ContextDir, opts); err != nil {
 			return nil, err
 		}
 		defer hard.cleanup()
@@ -168,9 +172,9 @@ func (b built) cleanup() {
 	}
 }
 
-func buildOne(ctx context.Context, b Builder, name string, dockerfile []byte, contextDir string, opts Options) (built, error) {
+func buildOne(ctx context.Context, b Builder, name string, dockerfile, ignoreFile []byte, contextDir string, opts Options) (built, error) {
 	req := build.Request{
-		Name: name, Dockerfile: dockerfile, ContextDir: contextDir,
+		Name: name, Dockerfile: dockerfile, IgnoreFile: ignoreFile, ContextDir: contextDir,
 		BuildArgs: opts.BuildArgs, Target: opts.Target, Platform: opts.Platform, NoCache: opts.NoCache,
 		Progress: opts.Progress, ProgressOut: opts.ProgressOut,
 	}
