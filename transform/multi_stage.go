@@ -75,10 +75,14 @@ func checkMultiStageBuild(p *Pass) {
 		return
 	}
 	plan := plannerFor(baseimage.Parse(ref).Repo())
+	s := newSplitter(p, final, ref)
 	if plan == nil {
+		if tool := s.buildTool(); tool != "" {
+			p.Report(final.From, "the final stage builds and runs the app in one image ("+tool+"); harden does not know "+ref+
+				", so it cannot choose a runtime image: split the stage by hand, or build on an official language image", nil)
+		}
 		return
 	}
-	s := newSplitter(p, final, ref)
 	sp, why := plan(s)
 	if sp == nil {
 		if why != "" {
@@ -130,6 +134,31 @@ func (s *splitter) runCommands() iter.Seq2[int, *dockerfile.Command] {
 			}
 		}
 	}
+}
+
+// buildTool names a dependency install or compile step of the stage, or "".
+func (s *splitter) buildTool() string {
+	for _, cmd := range s.runCommands() {
+		if _, ok := pipInstall(cmd); ok {
+			return "pip install"
+		}
+		if m := nodeInstall(cmd); m != "" {
+			return m + " install"
+		}
+		switch sub := firstSub(cmd); cmd.Name() {
+		case "go", "cargo", "dotnet":
+			if sub == "build" || sub == "publish" || sub == "install" {
+				return cmd.Name() + " " + sub
+			}
+		case "mvn", "mvnw", "gradle", "gradlew":
+			return cmd.Name()
+		case "bundle":
+			if sub == "install" || sub == "" {
+				return "bundle install"
+			}
+		}
+	}
+	return ""
 }
 
 // role says which stages receive an instruction of the original stage.
