@@ -256,6 +256,11 @@ func (s *splitter) render(sp *splitPlan) (string, error) {
 	return b.String() + style.EOL + r.String(), nil
 }
 
+// version is the runtime version detection found for lang, or "".
+func (s *splitter) version(lang string) string {
+	return s.p.facts().Versions[lang].Version
+}
+
 // runtimeImage maps the stage's base image to a runtime image, keeping a
 // global ARG that makes up the whole tag ("python:${PY}" stays
 // parameterised as "python:${PY}-slim").

@@ -487,11 +487,7 @@ func planDotNet(s *splitter) (*splitPlan, string) {
 	if f := s.p.facts(); f.DotNet != nil && f.DotNet.SDK != "" && f.DotNet.SDK != "Microsoft.NET.Sdk.Web" {
 		kind = baseimage.DotNetRuntime
 	}
-	version := ""
-	if v, ok := s.p.facts().Versions["dotnet"]; ok {
-		version = v.Version
-	}
-	runtime, why := imageOrWhy(s.p.Images.Runtime(kind, s.ref, version))
+	runtime, why := imageOrWhy(s.p.Images.Runtime(kind, s.ref, s.version("dotnet")))
 	if why != "" {
 		return nil, why
 	}

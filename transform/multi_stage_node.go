@@ -43,11 +43,7 @@ func planNode(s *splitter) (*splitPlan, string) {
 	if workdir == "/" {
 		return nil, "the stage has no WORKDIR, so the app's files cannot be told from the image's"
 	}
-	version := ""
-	if v, ok := facts.Versions["node"]; ok {
-		version = v.Version
-	}
-	runtime, why := s.runtimeImage(baseimage.Slim, version)
+	runtime, why := s.runtimeImage(baseimage.Slim, s.version("node"))
 	if why != "" {
 		return nil, why
 	}

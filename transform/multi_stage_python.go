@@ -36,11 +36,7 @@ func planPython(s *splitter) (*splitPlan, string) {
 	if why := pythonBlockers(s, installs, existingVenv); why != "" {
 		return nil, why
 	}
-	version := ""
-	if v, ok := s.p.facts().Versions["python"]; ok {
-		version = v.Version
-	}
-	runtime, why := s.runtimeImage(baseimage.Slim, version)
+	runtime, why := s.runtimeImage(baseimage.Slim, s.version("python"))
 	if why != "" {
 		return nil, why
 	}

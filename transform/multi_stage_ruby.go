@@ -34,11 +34,7 @@ func planRuby(s *splitter) (*splitPlan, string) {
 			return nil, "bundle install on line " + itoaLine(s.chunks[i].ins) + " installs into the app folder"
 		}
 	}
-	version := ""
-	if v, ok := s.p.facts().Versions["ruby"]; ok {
-		version = v.Version
-	}
-	runtime, why := s.runtimeImage(baseimage.Slim, version)
+	runtime, why := s.runtimeImage(baseimage.Slim, s.version("ruby"))
 	if why != "" {
 		return nil, why
 	}
