@@ -23,7 +23,8 @@ var MultiStageBuild = &Rule{
 			"slim or distroless runtime stage receives only the result. harden splits the final " +
 			"stage per ecosystem (Python virtualenv, Node production dependencies or static files " +
 			"behind an unprivileged nginx, Go and Rust binaries on distroless, Java on a JRE, .NET " +
-			"on the ASP.NET runtime), keeps ENV, WORKDIR, EXPOSE, LABEL, HEALTHCHECK, VOLUME, ARG " +
+			"on the ASP.NET runtime, Ruby gems without the development and test groups on slim, PHP " +
+			"vendor folders from composer install --no-dev), keeps ENV, WORKDIR, EXPOSE, LABEL, HEALTHCHECK, VOLUME, ARG " +
 			"and the command, moves build-only system packages to the builder and gives the runtime " +
 			"the shared libraries they provide. When it cannot prove the split keeps the app " +
 			"working, it explains what blocks it instead.",
@@ -52,6 +53,8 @@ func plannerFor(repo string) stagePlanner {
 		return planNode
 	case repo == "ruby":
 		return planRuby
+	case repo == "php":
+		return planPHP
 	case repo == "golang":
 		return planGo
 	case repo == "rust":
@@ -155,6 +158,10 @@ func (s *splitter) buildTool() string {
 		case "bundle":
 			if sub == "install" || sub == "" {
 				return "bundle install"
+			}
+		case "composer":
+			if sub == "install" {
+				return "composer install"
 			}
 		}
 	}

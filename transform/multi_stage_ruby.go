@@ -21,7 +21,7 @@ func planRuby(s *splitter) (*splitPlan, string) {
 			installs[i], lastInstall = true, i
 		}
 	}
-	if lastInstall < 0 || isSmallImage(s.ref) {
+	if lastInstall < 0 || isSmallImage(s.ref) && !s.installsBuildPackages() {
 		return nil, ""
 	}
 	for _, name := range []string{"BUNDLE_PATH", "GEM_HOME", "BUNDLE_DEPLOYMENT"} {
