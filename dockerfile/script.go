@@ -485,8 +485,12 @@ func (s *Script) execEdit(args []string) Edit {
 }
 
 // stmtEnd is where a statement's own text ends, before any ';' or '&'.
+// A statement of redirections only ("<0") has no command.
 func stmtEnd(st *syntax.Stmt) int {
-	end := int(st.Cmd.End().Offset())
+	end := int(st.Position.Offset())
+	if st.Cmd != nil {
+		end = int(st.Cmd.End().Offset())
+	}
 	for _, r := range st.Redirs {
 		if e := int(r.End().Offset()); e > end {
 			end = e
