@@ -119,13 +119,13 @@ func (ins *Instruction) Args() []string {
 // of the shell command.
 func (ins *Instruction) ArgsStart() int {
 	text := strings.TrimRight(ins.logical.Text, " \t\r\n\v\f")
-	args := ins.Node.Original
-	if n := ins.Node.Next; n != nil && !ins.IsJSON() && len(ins.Args()) == 1 {
-		args = n.Value
-	} else {
+	n := ins.Node.Next
+	if n == nil || ins.IsJSON() || len(ins.Args()) != 1 {
 		return ins.argsStartByWords(text)
 	}
-	if strings.HasSuffix(text, args) {
+	// BuildKit keeps a single argument (a shell command) as the suffix of
+	// the joined line, so its start is exact.
+	if args := n.Value; strings.HasSuffix(text, args) {
 		return len(text) - len(args)
 	}
 	return ins.argsStartByWords(text)

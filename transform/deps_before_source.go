@@ -351,11 +351,7 @@ func depsFix(f *dockerfile.File, cp, run *dockerfile.Instruction, srcDir, dest s
 	if !strings.HasSuffix(d, "/") {
 		d += "/"
 	}
-	var flags []string
-	for _, fl := range cp.Flags() {
-		flags = append(flags, fl)
-	}
-	args := append(flags, manifests...)
+	args := append(append([]string{}, cp.Flags()...), manifests...)
 	args = append(args, d)
 	copyLine := ""
 	if len(manifests) > 0 {

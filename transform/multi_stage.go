@@ -208,11 +208,7 @@ func (s *splitter) newPlan(builderName string) *splitPlan {
 // render writes the builder stage, a blank line and the runtime stage.
 func (s *splitter) render(sp *splitPlan) (string, error) {
 	style := s.f.Style
-	from := s.st.From
-	var flags []string
-	for _, fl := range from.Flags() {
-		flags = append(flags, fl)
-	}
+	flags := s.st.From.Flags()
 	var rtFlags []string
 	for _, fl := range flags {
 		// The runtime runs on the target platform, not the build machine.
@@ -220,27 +216,26 @@ func (s *splitter) render(sp *splitPlan) (string, error) {
 			rtFlags = append(rtFlags, fl)
 		}
 	}
-	b := stageWriter{style: style}
-	b.b.WriteString(fromLine(style, flags, s.st.BaseName, sp.builderName) + style.EOL)
-	r := stageWriter{style: style}
-	r.b.WriteString(fromLine(style, rtFlags, sp.runtimeImage, s.st.Name) + style.EOL)
+	var b, r strings.Builder
+	b.WriteString(fromLine(style, flags, s.st.BaseName, sp.builderName) + style.EOL)
+	r.WriteString(fromLine(style, rtFlags, sp.runtimeImage, s.st.Name) + style.EOL)
 
-	write := func(w *stageWriter, c chunk, text string, withLead bool) {
+	write := func(w *strings.Builder, c chunk, text string, withLead bool) {
 		if withLead {
-			w.b.WriteString(c.lead)
+			w.WriteString(c.lead)
 		}
 		if text == "" {
-			w.b.WriteString(c.text)
+			w.WriteString(c.text)
 			return
 		}
-		w.b.WriteString(text + style.EOL)
+		w.WriteString(text + style.EOL)
 	}
 	for i := 1; i <= len(s.chunks); i++ {
 		for _, l := range sp.builderBefore[i] {
-			b.b.WriteString(l + style.EOL)
+			b.WriteString(l + style.EOL)
 		}
 		for _, l := range sp.runtimeBefore[i] {
-			r.b.WriteString(l + style.EOL)
+			r.WriteString(l + style.EOL)
 		}
 		if i == len(s.chunks) {
 			break
@@ -256,7 +251,7 @@ func (s *splitter) render(sp *splitPlan) (string, error) {
 			write(&r, c, sp.runtimeText[i], true)
 		case dropped:
 			if strings.TrimSpace(c.lead) != "" {
-				r.b.WriteString(c.lead)
+				r.WriteString(c.lead)
 			}
 		}
 	}

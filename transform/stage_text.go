@@ -38,33 +38,6 @@ func stageEnd(st *dockerfile.Stage) int {
 	return st.Instructions[len(st.Instructions)-1].End
 }
 
-// stageWriter assembles a rewritten stage.
-type stageWriter struct {
-	b     strings.Builder
-	style dockerfile.Style
-}
-
-// chunk writes a carried-over instruction with its comments.
-func (w *stageWriter) chunk(c chunk) {
-	w.b.WriteString(c.lead)
-	w.b.WriteString(c.text)
-}
-
-// instruction writes a new instruction line in the file's style.
-func (w *stageWriter) instruction(kw, args string) {
-	w.b.WriteString(w.style.Instruction(kw, args))
-	w.b.WriteString(w.style.EOL)
-}
-
-// comment writes a comment line.
-func (w *stageWriter) comment(text string) {
-	w.b.WriteString("# " + text + w.style.EOL)
-}
-
-func (w *stageWriter) blank() { w.b.WriteString(w.style.EOL) }
-
-func (w *stageWriter) String() string { return w.b.String() }
-
 // fromLine renders a FROM instruction: flags, image and optional stage name,
 // with "AS" in the file's casing.
 func fromLine(style dockerfile.Style, flags []string, image, name string) string {
@@ -80,13 +53,6 @@ func fromLine(style dockerfile.Style, flags []string, image, name string) string
 		args += " " + as + " " + name
 	}
 	return style.Instruction("FROM", args)
-}
-
-// withFlag returns an instruction's text with a --flag added right after
-// the keyword ("COPY . ." -> "COPY --chown=app:app . .").
-func withFlag(ins *dockerfile.Instruction, text, flag string) string {
-	kwEnd := ins.KeywordStart - ins.Start + len(ins.RawKeyword())
-	return text[:kwEnd] + " " + flag + text[kwEnd:]
 }
 
 // uniqueStageName returns want, or want-2, want-3, ... when a stage of the
