@@ -70,9 +70,6 @@ func (t *lineTable) lineOf(off int) int {
 	return max(1, sort.Search(len(t.starts), func(i int) bool { return t.starts[i] > off }))
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n'
-}
 
 // isCommentLine and isBlank use unicode.IsSpace because BuildKit does: a
 // line indented with a no-break space is still a comment to it.
