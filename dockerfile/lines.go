@@ -70,7 +70,6 @@ func (t *lineTable) lineOf(off int) int {
 	return max(1, sort.Search(len(t.starts), func(i int) bool { return t.starts[i] > off }))
 }
 
-
 // isCommentLine and isBlank use unicode.IsSpace because BuildKit does: a
 // line indented with a no-break space is still a comment to it.
 func isCommentLine(b []byte) bool {
