@@ -166,10 +166,7 @@ func checkTarget(t target, opts *CheckOptions, cfg *config.Config, rules []*tran
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
-	findings, err := transform.Check(p.name, p.src, p.options)
-	if err != nil {
-		return fileResult{target: t, err: err}
-	}
+	findings := transform.CheckFile(p.file, p.options)
 	return fileResult{target: t, res: &transform.Result{Name: p.name, Input: p.src, Output: p.src, Findings: findings}}
 }
 

@@ -224,11 +224,7 @@ func fixRun(opts *FixOptions) error {
 // written for one Dockerfile is the base for the next; in the other modes
 // it is shown once.
 func planIgnoreFor(r fileResult, opts *FixOptions, planned map[string]bool) (*ignore.Result, error) {
-	df, err := dockerfile.Parse(r.res.Name, r.res.Output)
-	if err != nil {
-		return nil, err
-	}
-	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, df, ignore.Options{Ecosystems: ignoreEcosystems(r.prep.facts)})
+	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, r.res.File, ignore.Options{Ecosystems: ignoreEcosystems(r.prep.facts)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: planning the ignore file: %w", r.target.path, err)
 	}
@@ -273,7 +269,7 @@ func fixTarget(t target, opts *FixOptions, cfg *config.Config, rules []*transfor
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
-	res, err := transform.Fix(p.name, p.src, p.options)
+	res, err := transform.FixFile(p.file, p.options)
 	return fileResult{target: t, res: res, err: err, prep: p}
 }
 

@@ -382,10 +382,7 @@ func checkWritten(w io.Writer, dir string, files []templates.File, cfg *config.C
 	}
 	opts := transform.Options{Level: transform.LevelStructural, Context: ctx, Facts: detect.Detect(ctx, df)}
 	cfg.Apply(&opts, nil)
-	findings, err := transform.Check(name, src, opts)
-	if err != nil {
-		return err
-	}
+	findings := transform.CheckFile(df, opts)
 	if len(findings) == 0 {
 		fmt.Fprintf(w, "harden check finds nothing to fix in %s\n", name)
 		return nil

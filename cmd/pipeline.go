@@ -19,6 +19,7 @@ import (
 type prepared struct {
 	name    string
 	src     []byte
+	file    *dockerfile.File
 	ctx     *buildctx.Context
 	facts   *detect.Result
 	options transform.Options
@@ -49,7 +50,7 @@ func prepareTarget(t target, stdin io.Reader, contextDir string, cfg *config.Con
 			opts.User = transform.RuntimeUser{Name: cfg.User.Name, UID: cfg.User.UID, GID: cfg.User.GID}
 		}
 	}
-	return &prepared{name: name, src: src, ctx: ctx, facts: facts, options: opts}, nil
+	return &prepared{name: name, src: src, file: parsed, ctx: ctx, facts: facts, options: opts}, nil
 }
 
 // contextDirOf is the build context folder of a target on disk.

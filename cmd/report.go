@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
 	"os"
 	"os/signal"
@@ -191,7 +190,7 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 	if err != nil {
 		return report.Input{}, err
 	}
-	res, err := transform.Fix(p.name, p.src, p.options)
+	res, err := transform.FixFile(p.file, p.options)
 	if err != nil {
 		return report.Input{}, err
 	}
@@ -202,11 +201,7 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 	if !t.stdin {
 		// Each build gets the ignore file it would really have: the user's
 		// for the original, the one harden fix writes for the hardened file.
-		df, err := dockerfile.Parse(res.Name, res.Output)
-		if err != nil {
-			return report.Input{}, err
-		}
-		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, df, ignore.Options{Ecosystems: ignoreEcosystems(p.facts)})
+		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, res.File, ignore.Options{Ecosystems: ignoreEcosystems(p.facts)})
 		if err != nil {
 			return report.Input{}, err
 		}

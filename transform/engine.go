@@ -55,6 +55,9 @@ type Result struct {
 	// Findings are those still open in Output: problems without a safe fix,
 	// fixes above the chosen level, and fixes the engine refused.
 	Findings []Finding
+	// File is Output parsed, for callers that go on to read it (the
+	// .dockerignore plan, builds) without parsing it again.
+	File *dockerfile.File
 }
 
 // Changed reports whether the output differs from the input.
@@ -66,12 +69,17 @@ func Check(name string, src []byte, opts Options) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
+	return CheckFile(f, opts), nil
+}
+
+// CheckFile reports every finding in an already parsed file.
+func CheckFile(f *dockerfile.File, opts Options) []Finding {
 	var out []Finding
 	for _, r := range opts.rules() {
 		out = append(out, runRule(r, f, opts)...)
 	}
 	sortFindings(out)
-	return out, nil
+	return out
 }
 
 // Fix parses src, applies rule fixes until nothing changes and returns the
@@ -82,6 +90,13 @@ func Fix(name string, src []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FixFile(f, opts)
+}
+
+// FixFile is Fix for an already parsed file; callers that parsed it for
+// detection do not parse it twice.
+func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
+	name, src := f.Name, f.Src
 	res := &Result{Name: name, Input: src}
 	var history []dockerfile.OffsetMap // one per applied step, oldest first
 	refused := map[*Rule]Finding{}
@@ -128,7 +143,7 @@ func Fix(name string, src []byte, opts Options) (*Result, error) {
 			return nil, &dockerfile.Error{File: name, Msg: "harden's rules did not settle on a fixed point; please report this file"}
 		}
 	}
-	res.Output = f.Src
+	res.Output, res.File = f.Src, f
 	sortFindings(res.Findings)
 	return res, nil
 }
