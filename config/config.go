@@ -31,6 +31,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -244,7 +245,7 @@ func (p parser) baseImages(c *Config, n *yaml.Node) error {
 			return err
 		}
 		to = strings.TrimSpace(to)
-		_, toTag, _ := transform.SplitImage(to)
+		toTag := baseimage.Parse(to).Tag
 		switch {
 		case from == "" || to == "":
 			return p.errorf(key, "base_images entries need an image on both sides")
@@ -266,8 +267,8 @@ func (p parser) baseImages(c *Config, n *yaml.Node) error {
 // hasTagOrDigest reports whether an image reference pins a tag or digest
 // (a registry port is not a tag).
 func hasTagOrDigest(ref string) bool {
-	_, tag, digest := transform.SplitImage(ref)
-	return tag != "" || digest != ""
+	r := baseimage.Parse(ref)
+	return r.Tag != "" || r.Digest != ""
 }
 
 // userName is what useradd and adduser accept on every distribution.

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
@@ -248,7 +249,7 @@ func TestDockerfilePromises(t *testing.T) {
 				if !isImage {
 					continue
 				}
-				if _, tag, digest := transform.SplitImage(ref); tag == "" && digest == "" || tag == "latest" {
+				if r := baseimage.Parse(ref); r.Tag == "" && r.Digest == "" || r.Tag == "latest" {
 					t.Errorf("line %d: %s is not pinned", st.From.Line, ref)
 				}
 			}

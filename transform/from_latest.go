@@ -1,6 +1,6 @@
 package transform
 
-import "strings"
+import "github.com/harden-dev/harden/baseimage"
 
 // FromLatest flags base images without a tag or with latest.
 var FromLatest = &Rule{
@@ -28,26 +28,13 @@ func checkFromLatest(p *Pass) {
 		if !isImage || !expanded || ref == "" {
 			continue
 		}
-		_, tag, digest := SplitImage(ref)
-		switch {
-		case digest != "":
+		r := baseimage.Parse(ref)
+		switch tag := r.Tag; {
+		case r.Digest != "":
 		case tag == "":
 			p.Report(st.From, "base image "+ref+" has no tag, so it means :latest and changes under you; pin a version", nil)
 		case tag == "latest":
 			p.Report(st.From, "base image "+ref+" uses :latest, which changes under you; pin a version", nil)
 		}
 	}
-}
-
-// SplitImage splits an image reference into name, tag and digest. A port
-// in the registry host ("localhost:5000/app") is not a tag.
-func SplitImage(ref string) (name, tag, digest string) {
-	name = ref
-	if i := strings.Index(name, "@"); i >= 0 {
-		name, digest = name[:i], name[i+1:]
-	}
-	if i := strings.LastIndex(name, ":"); i >= 0 && !strings.Contains(name[i:], "/") {
-		name, tag = name[:i], name[i+1:]
-	}
-	return name, tag, digest
 }

@@ -27,8 +27,7 @@ var MissingHealthcheck = &Rule{
 
 func checkMissingHealthcheck(p *Pass) {
 	final := p.File.FinalStage()
-	img := rootImage(final)
-	if img.Scratch || isDistroless(img.Ref) || isWindowsImage(img.Ref) {
+	if img := rootImage(final); img.Scratch || noProbeTools(img.Ref) {
 		return
 	}
 	for _, st := range finalChain(p.File) {

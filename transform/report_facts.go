@@ -6,6 +6,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
@@ -42,26 +43,12 @@ func rootImage(st *dockerfile.Stage) chainImage {
 	return chainImage{Ref: ref, Known: expanded}
 }
 
-// isDistroless reports whether an image has no shell or package manager, so
-// that nothing inside it can run a health probe or be installed.
-func isDistroless(ref string) bool {
-	name, tag, _ := SplitImage(strings.ToLower(ref))
-	if strings.Contains(name, "distroless") {
-		return !strings.Contains(tag, "debug")
-	}
-	return name == "cgr.dev/chainguard/static"
-}
-
-// isWindowsImage reports whether a base image is a Windows one, where users,
-// permissions and shells follow different rules.
-func isWindowsImage(ref string) bool {
-	ref = strings.ToLower(ref)
-	for _, w := range []string{"windows/", "nanoserver", "servercore"} {
-		if strings.Contains(ref, w) {
-			return true
-		}
-	}
-	return false
+// noProbeTools reports whether a base image cannot run a health probe:
+// Windows images (other rules apply) and images without a shell, such as
+// distroless and Chainguard's static image. detect's image table decides.
+func noProbeTools(ref string) bool {
+	facts := detect.Image(ref)
+	return facts.Distro == "windows" || facts.Shell == detect.TriNo
 }
 
 // downloaders fetch URLs to standard output or a file.
