@@ -18,27 +18,35 @@ import (
 // there, so one odd value never hides the rest of the file. Decoding
 // errors become notes with the parser's line.
 
-// jsonObject decodes a JSON object, or notes why it cannot.
-func (s *scan) jsonObject(p string) map[string]any {
+// document reads and decodes a manifest once per scan; decode notes why a
+// file cannot be used and returns nil for it.
+func (s *scan) document(p string, decode func(data []byte) map[string]any) map[string]any {
 	if v, ok := s.parsed[p]; ok {
 		m, _ := v.(map[string]any)
 		return m
 	}
-	data := s.read(p)
 	var m map[string]any
-	if data != nil {
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if err := dec.Decode(&v); err != nil {
-			s.note(p, jsonErrorLine(data, err), "invalid JSON: "+jsonErrorText(err))
-		} else if obj, ok := v.(map[string]any); ok {
-			m = obj
-		} else {
-			s.note(p, 1, "is not a JSON object")
-		}
+	if data := s.read(p); data != nil {
+		m = decode(data)
 	}
 	s.parsed[p] = m
 	return m
+}
+
+// jsonObject decodes a JSON object, or notes why it cannot.
+func (s *scan) jsonObject(p string) map[string]any {
+	return s.document(p, func(data []byte) map[string]any {
+		var v any
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
+			s.note(p, jsonErrorLine(data, err), "invalid JSON: "+jsonErrorText(err))
+			return nil
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			s.note(p, 1, "is not a JSON object")
+		}
+		return obj
+	})
 }
 
 func jsonErrorLine(data []byte, err error) int {
@@ -62,13 +70,8 @@ func jsonErrorText(err error) string {
 
 // tomlTable decodes a TOML document, or notes why it cannot.
 func (s *scan) tomlTable(p string) map[string]any {
-	if v, ok := s.parsed[p]; ok {
-		m, _ := v.(map[string]any)
-		return m
-	}
-	data := s.read(p)
-	var m map[string]any
-	if data != nil {
+	return s.document(p, func(data []byte) map[string]any {
+		var m map[string]any
 		if err := toml.Unmarshal(data, &m); err != nil {
 			line := 0
 			var de *toml.DecodeError
@@ -76,11 +79,10 @@ func (s *scan) tomlTable(p string) map[string]any {
 				line, _ = de.Position()
 			}
 			s.note(p, line, "invalid TOML: "+tomlErrorText(err))
-			m = nil
+			return nil
 		}
-	}
-	s.parsed[p] = m
-	return m
+		return m
+	})
 }
 
 func tomlErrorText(err error) string {
@@ -93,20 +95,14 @@ func tomlErrorText(err error) string {
 
 // yamlDoc decodes a YAML document into a generic tree, or notes why it cannot.
 func (s *scan) yamlDoc(p string) map[string]any {
-	if v, ok := s.parsed[p]; ok {
-		m, _ := v.(map[string]any)
-		return m
-	}
-	data := s.read(p)
-	var m map[string]any
-	if data != nil {
+	return s.document(p, func(data []byte) map[string]any {
+		var m map[string]any
 		if err := yaml.Unmarshal(data, &m); err != nil {
 			s.note(p, 0, "invalid YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
-			m = nil
+			return nil
 		}
-	}
-	s.parsed[p] = m
-	return m
+		return m
+	})
 }
 
 // xmlDecode decodes an XML document into v, or notes why it cannot.
