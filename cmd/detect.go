@@ -45,10 +45,7 @@ Exit codes: 0 success (also when the ecosystem is unknown), 2 usage or input err
   harden detect --context . services/api/Dockerfile`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Path = "."
-			if len(args) == 1 {
-				opts.Path = args[0]
-			}
+			opts.Path = folderArg(args)
 			if runF != nil {
 				return runF(opts)
 			}

@@ -65,10 +65,7 @@ Exit codes: 0 success, 2 usage or input error.`,
   harden ignore --format json .         # the plan, reasons and sizes for machines`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Path = "."
-			if len(args) == 1 {
-				opts.Path = args[0]
-			}
+			opts.Path = folderArg(args)
 			if runF != nil {
 				return runF(opts)
 			}

@@ -82,10 +82,7 @@ Exit codes: 0 success, 2 usage error, unknown language, or a file in the way.`,
   harden new --dry-run                       # print the files instead of writing them`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Dir = "."
-			if len(args) == 1 {
-				opts.Dir = args[0]
-			}
+			opts.Dir = folderArg(args)
 			if runF != nil {
 				return runF(opts)
 			}

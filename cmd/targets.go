@@ -87,3 +87,12 @@ func isDockerfileName(name string, all bool) bool {
 	}
 	return strings.HasSuffix(name, ".Dockerfile") || strings.HasPrefix(name, "Dockerfile.")
 }
+
+// folderArg is the optional PATH argument of detect, ignore and new: the
+// current folder when it is left out.
+func folderArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
