@@ -118,18 +118,14 @@ func checkRun(opts *CheckOptions) error {
 	for _, e := range missing {
 		report.Files = append(report.Files, output.File{Path: errorPath(e), Err: e})
 	}
-	results := runParallel(targets, opts.Jobs, func(t target) fileResult {
+	results := runParallel(targets, opts.Jobs, func(t target) output.File {
 		cfg, err := configFor(t, opts.ContextDir, explicit, &configs)
 		if err != nil {
-			return fileResult{target: t, err: err}
+			return output.File{Path: displayName(t), Err: err}
 		}
 		return checkTarget(t, opts, cfg, rules)
 	})
-	for r := range results {
-		f := output.File{Path: displayName(r.target), Err: r.err}
-		if r.res != nil {
-			f.Src, f.Findings = r.res.Input, r.res.Findings
-		}
+	for f := range results {
 		report.Files = append(report.Files, f)
 	}
 
@@ -158,16 +154,13 @@ func parseFailOn(s string) (sev transform.Severity, on bool, err error) {
 	return sev, true, nil
 }
 
-// checkTarget reads, parses and checks one file. The findings travel in a
-// transform.Result whose output is its input, so that check shares fix's
-// parallel runner and file reading.
-func checkTarget(t target, opts *CheckOptions, cfg *config.Config, rules []*transform.Rule) fileResult {
+// checkTarget reads, parses and checks one file.
+func checkTarget(t target, opts *CheckOptions, cfg *config.Config, rules []*transform.Rule) output.File {
 	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, transform.LevelStructural)
 	if err != nil {
-		return fileResult{target: t, err: err}
+		return output.File{Path: displayName(t), Err: err}
 	}
-	findings := transform.CheckFile(p.file, p.options)
-	return fileResult{target: t, res: &transform.Result{Name: p.name, Input: p.src, Output: p.src, Findings: findings}}
+	return output.File{Path: displayName(t), Src: p.src, Findings: transform.CheckFile(p.file, p.options)}
 }
 
 // printErrors reports every file that could not be checked on standard

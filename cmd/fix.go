@@ -237,11 +237,11 @@ func planIgnoreFor(r fileResult, opts *FixOptions, planned map[string]bool) (*ig
 
 // runParallel processes targets on jobs goroutines and yields the results
 // in input order, each as soon as it and all before it are done.
-func runParallel(targets []target, jobs int, work func(target) fileResult) <-chan fileResult {
+func runParallel[R any](targets []target, jobs int, work func(target) R) <-chan R {
 	jobs = max(1, jobs)
-	slots := make([]chan fileResult, len(targets))
+	slots := make([]chan R, len(targets))
 	for i := range slots {
-		slots[i] = make(chan fileResult, 1)
+		slots[i] = make(chan R, 1)
 	}
 	sem := make(chan struct{}, jobs)
 	go func() {
@@ -253,7 +253,7 @@ func runParallel(targets []target, jobs int, work func(target) fileResult) <-cha
 			}()
 		}
 	}()
-	out := make(chan fileResult)
+	out := make(chan R)
 	go func() {
 		defer close(out)
 		for _, slot := range slots {
