@@ -6,8 +6,9 @@
 package baseimage
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // Ref is an image reference split into parts. Name includes any registry
@@ -210,7 +211,7 @@ func (m Mapping) override(kind Kind, from string) (string, bool) {
 }
 
 var (
-	versionPart = regexp.MustCompile(`^\d+(\.\d+)*$`)
+	versionPart = lazyre.New(`^\d+(\.\d+)*$`)
 	codenames   = map[string]bool{"bookworm": true, "bullseye": true, "trixie": true, "buster": true, "jammy": true, "noble": true, "focal": true}
 )
 
@@ -259,7 +260,7 @@ func isSmallTag(tag string) bool {
 func slimAfterVersion(tag string) (string, bool) {
 	parts := strings.Split(tag, "-")
 	switch {
-	case versionPart.MatchString(parts[0]):
+	case versionPart().MatchString(parts[0]):
 		if len(parts) > 1 && !codenames[parts[1]] {
 			return "", false
 		}
@@ -273,7 +274,7 @@ func slimAfterVersion(tag string) (string, bool) {
 // slimAtEnd: 20 -> 20-slim, 20-bookworm -> 20-bookworm-slim, bookworm -> bookworm-slim.
 func slimAtEnd(tag string) (string, bool) {
 	parts := strings.Split(tag, "-")
-	if !versionPart.MatchString(parts[0]) && !codenames[parts[0]] && parts[0] != "lts" && parts[0] != "current" {
+	if !versionPart().MatchString(parts[0]) && !codenames[parts[0]] && parts[0] != "lts" && parts[0] != "current" {
 		return "", false
 	}
 	if len(parts) > 2 || len(parts) == 2 && !codenames[parts[1]] {
@@ -282,7 +283,7 @@ func slimAtEnd(tag string) (string, bool) {
 	return tag + "-slim", true
 }
 
-var javaVersion = regexp.MustCompile(`(?:^|[^\d])(8|11|17|21|25|2[2-9])(?:[^\d]|$)`)
+var javaVersion = lazyre.New(`(?:^|[^\d])(8|11|17|21|25|2[2-9])(?:[^\d]|$)`)
 
 // jre maps JDK and build-tool images to eclipse-temurin's JRE of the same
 // Java release.
@@ -291,7 +292,7 @@ func jre(r Ref, repo, version string) (string, bool, string) {
 	release := ""
 	switch repo {
 	case "eclipse-temurin", "openjdk", "amazoncorretto", "maven", "gradle", "sapmachine", "ibm-semeru-runtimes":
-		if m := javaVersion.FindStringSubmatch(javaPart(repo, r.Tag)); m != nil {
+		if m := javaVersion().FindStringSubmatch(javaPart(repo, r.Tag)); m != nil {
 			release = m[1]
 		}
 	default:

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,6 +16,7 @@ import (
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
+	"github.com/harden-dev/harden/internal/lazyre"
 	"github.com/harden-dev/harden/templates"
 	"github.com/harden-dev/harden/transform"
 )
@@ -455,13 +455,13 @@ func printNextSteps(w io.Writer, dir string, app *templates.App, compose bool) {
 }
 
 // shellSafe are words a POSIX shell reads as themselves.
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+var shellSafe = lazyre.New(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
 // shellJoin quotes each word that needs it, so the line can be pasted.
 func shellJoin(words ...string) string {
 	out := make([]string, len(words))
 	for i, w := range words {
-		if shellSafe.MatchString(w) {
+		if shellSafe().MatchString(w) {
 			out[i] = w
 		} else {
 			out[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"

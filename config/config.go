@@ -25,13 +25,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/harden-dev/harden/baseimage"
+	"github.com/harden-dev/harden/internal/lazyre"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -153,11 +153,11 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // yamlLine pulls the line number out of the YAML library's messages
 // ("yaml: line 3: ...") so that syntax errors read like every other error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = lazyre.New(`^yaml: line (\d+): (.*)$`)
 
 func yamlError(name string, err error) error {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Error{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
@@ -272,7 +272,7 @@ func hasTagOrDigest(ref string) bool {
 }
 
 // userName is what useradd and adduser accept on every distribution.
-var userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+var userName = lazyre.New(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 func (p parser) user(c *Config, n *yaml.Node) error {
 	u := &User{GID: -1}
@@ -284,7 +284,7 @@ func (p parser) user(c *Config, n *yaml.Node) error {
 		}
 		switch key.Value {
 		case "name":
-			if !userName.MatchString(v) {
+			if !userName().MatchString(v) {
 				return p.errorf(val, "user.name %q is not a valid user name (lower-case letters, digits, _ and -, at most 32, not starting with a digit)", v)
 			}
 			if v == "root" {

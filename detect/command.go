@@ -2,11 +2,12 @@ package detect
 
 import (
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // programs maps the programs found in RUN, CMD and ENTRYPOINT (and
@@ -35,17 +36,17 @@ var programs = map[string]Ecosystem{
 func programName(word string) string {
 	name := path.Base(word)
 	switch {
-	case pythonVersioned.MatchString(name):
+	case pythonVersioned().MatchString(name):
 		return "python"
-	case pipVersioned.MatchString(name):
+	case pipVersioned().MatchString(name):
 		return "pip"
 	}
 	return name
 }
 
 var (
-	pythonVersioned = regexp.MustCompile(`^python[0-9.]*$`)
-	pipVersioned    = regexp.MustCompile(`^pip[0-9.]*$`)
+	pythonVersioned = lazyre.New(`^python[0-9.]*$`)
+	pipVersioned    = lazyre.New(`^pip[0-9.]*$`)
 )
 
 // packageManagers names the package manager a build command uses.
@@ -339,7 +340,7 @@ var serverOptsWithValue = map[string]bool{
 	"-u": true, "--user": true, "-g": true, "--group": true, "--name": true, "-n": true,
 }
 
-var appObject = regexp.MustCompile(`^[A-Za-z_][\w.]*(:[\w.()'"=, ]+)?$`)
+var appObject = lazyre.New(`^[A-Za-z_][\w.]*(:[\w.()'"=, ]+)?$`)
 
 func (l *launch) pythonServer(prog string, args []string) {
 	l.server = prog
@@ -358,7 +359,7 @@ func (l *launch) pythonServer(prog string, args []string) {
 			l.serverOpt(a, args[i+1])
 			i++
 		case strings.HasPrefix(a, "-"):
-		case app == "" && appObject.MatchString(a):
+		case app == "" && appObject().MatchString(a):
 			app = a
 		}
 	}

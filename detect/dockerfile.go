@@ -177,7 +177,7 @@ func expandKnownArgs(f *dockerfile.File, ref string) string {
 			}
 		}
 	}
-	return argRef.ReplaceAllStringFunc(ref, func(v string) string {
+	return argRef().ReplaceAllStringFunc(ref, func(v string) string {
 		name := strings.Trim(v, "${}")
 		if i := strings.IndexAny(name, ":-+"); i >= 0 {
 			name = name[:i]

@@ -3,8 +3,9 @@ package detect
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // msbuildProject is the part of a .csproj/.fsproj/.vbproj detection reads.
@@ -38,8 +39,8 @@ var testPackages = []string{"Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.
 // dotnetTFM reads modern target frameworks ("net8.0", "netcoreapp3.1");
 // .NET Framework ones ("net48") run on Windows only.
 var (
-	dotnetTFM    = regexp.MustCompile(`^net(?:coreapp)?(\d+\.\d+)`)
-	netFramework = regexp.MustCompile(`^net[1-4]\d*$`)
+	dotnetTFM    = lazyre.New(`^net(?:coreapp)?(\d+\.\d+)`)
+	netFramework = lazyre.New(`^net[1-4]\d*$`)
 )
 
 func detectDotNet(a *app, dir string) *hit {
@@ -195,7 +196,7 @@ func (a *app) setProject(h *hit, dn *DotNetFacts, p *project) {
 	if h.entry == nil {
 		h.entry = &Entrypoint{Kind: EntryAssembly, Value: p.assembly + ".dll"}
 	}
-	if m := dotnetTFM.FindStringSubmatch(p.tfm); m != nil {
+	if m := dotnetTFM().FindStringSubmatch(p.tfm); m != nil {
 		file := p.path
 		if p.tfmFile != "" {
 			file = p.tfmFile
@@ -208,7 +209,7 @@ func (a *app) setProject(h *hit, dn *DotNetFacts, p *project) {
 				h.port = 8080
 			}
 		}
-	} else if netFramework.MatchString(p.tfm) {
+	} else if netFramework().MatchString(p.tfm) {
 		h.conflicts = append(h.conflicts, fmt.Sprintf("%s targets .NET Framework (%s), which runs in Windows containers only", p.path, p.tfm))
 	}
 }

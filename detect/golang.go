@@ -7,12 +7,13 @@ import (
 	"go/parser"
 	"go/token"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // goFrameworks are recognised by the module go.mod requires.
@@ -39,7 +40,7 @@ var cgoModules = map[string]bool{
 const goHead = 4 << 10
 
 // goListen finds the address a Go server listens on.
-var goListen = regexp.MustCompile(`(?:ListenAndServe(?:TLS)?|\.Run|\.Listen|\.Start)\(\s*"[^"]*:(\d{2,5})"`)
+var goListen = lazyre.New(`(?:ListenAndServe(?:TLS)?|\.Run|\.Listen|\.Start)\(\s*"[^"]*:(\d{2,5})"`)
 
 func detectGo(a *app, dir string) *hit {
 	s := a.scan
@@ -346,7 +347,7 @@ func (a *app) setGoEntry(h *hit, g *GoFacts, dir, pkg, file string) {
 		if !ok {
 			break
 		}
-		if m := goListen.FindSubmatchIndex(data); m != nil {
+		if m := goListen().FindSubmatchIndex(data); m != nil {
 			h.port = portOf(string(data[m[2]:m[3]]))
 			h.evidence = append(h.evidence, Evidence{File: p, Line: lineAt(data, m[0]), Why: "the server listens on port " + string(data[m[2]:m[3]])})
 			return

@@ -2,7 +2,7 @@ package detect
 
 import (
 	"github.com/harden-dev/harden/baseimage"
-	"regexp"
+	"github.com/harden-dev/harden/internal/lazyre"
 	"strings"
 )
 
@@ -113,18 +113,18 @@ type ImageFacts struct {
 }
 
 // argRef matches ARG references left in an image reference.
-var argRef = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
+var argRef = lazyre.New(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
 
 // argPlaceholder stands in for an unexpanded ARG so that the rest of the
 // reference can still be read ("node:${V}-alpine" is still Alpine).
 const argPlaceholder = "hardenarg"
 
 var (
-	versionWord  = regexp.MustCompile(`^v?([0-9]+(?:\.[0-9]+)*)`)
-	alpineWord   = regexp.MustCompile(`^alpine([0-9]+\.[0-9]+)?$`)
-	ubiWord      = regexp.MustCompile(`^ubi([0-9]+)$`)
-	azureWord    = regexp.MustCompile(`^(?:azurelinux|cbl-mariner)([0-9.]*)$`)
-	jdkWord      = regexp.MustCompile(`^(?:jdk|jre|java)([0-9]+)$`)
+	versionWord  = lazyre.New(`^v?([0-9]+(?:\.[0-9]+)*)`)
+	alpineWord   = lazyre.New(`^alpine([0-9]+\.[0-9]+)?$`)
+	ubiWord      = lazyre.New(`^ubi([0-9]+)$`)
+	azureWord    = lazyre.New(`^(?:azurelinux|cbl-mariner)([0-9.]*)$`)
+	jdkWord      = lazyre.New(`^(?:jdk|jre|java)([0-9]+)$`)
 	javaVendors  = map[string]bool{"temurin": true, "openjdk": true, "amazoncorretto": true, "corretto": true, "sapmachine": true, "semeru": true, "graal": true, "liberica": true, "zulu": true}
 	dockerMirror = []string{"public.ecr.aws/docker/library/", "mirror.gcr.io/library/", "mirror.gcr.io/"}
 )
@@ -139,9 +139,9 @@ func Image(ref string) ImageFacts {
 		f.Variant, f.Slim, f.Toolchain = "scratch", true, TriNo
 		return f
 	}
-	if argRef.MatchString(raw) {
+	if argRef().MatchString(raw) {
 		f.Variable = true
-		raw = argRef.ReplaceAllString(raw, argPlaceholder)
+		raw = argRef().ReplaceAllString(raw, argPlaceholder)
 	}
 	// baseimage parses names the way Docker resolves them; it avoids
 	// distribution/reference, whose regular expressions cost a third of
@@ -210,7 +210,7 @@ func parseTag(tag string) tagInfo {
 	t.first = words[0]
 	for i, w := range words {
 		if i == 0 {
-			if m := versionWord.FindStringSubmatch(w); m != nil {
+			if m := versionWord().FindStringSubmatch(w); m != nil {
 				t.version = m[1]
 				continue
 			}
@@ -234,16 +234,16 @@ func parseTag(tag string) tagInfo {
 			continue
 		}
 		switch {
-		case alpineWord.MatchString(w):
-			t.distro, t.distroRel = "alpine", alpineWord.FindStringSubmatch(w)[1]
-		case ubiWord.MatchString(w):
-			t.distro, t.distroRel = "ubi", ubiWord.FindStringSubmatch(w)[1]
-		case azureWord.MatchString(w):
-			t.distro, t.distroRel = "azurelinux", azureWord.FindStringSubmatch(w)[1]
-		case jdkWord.MatchString(w):
-			t.javaVersion = jdkWord.FindStringSubmatch(w)[1]
-		case javaVendors[w] && i+1 < len(words) && versionWord.MatchString(words[i+1]):
-			t.javaVersion = versionWord.FindStringSubmatch(words[i+1])[1]
+		case alpineWord().MatchString(w):
+			t.distro, t.distroRel = "alpine", alpineWord().FindStringSubmatch(w)[1]
+		case ubiWord().MatchString(w):
+			t.distro, t.distroRel = "ubi", ubiWord().FindStringSubmatch(w)[1]
+		case azureWord().MatchString(w):
+			t.distro, t.distroRel = "azurelinux", azureWord().FindStringSubmatch(w)[1]
+		case jdkWord().MatchString(w):
+			t.javaVersion = jdkWord().FindStringSubmatch(w)[1]
+		case javaVendors[w] && i+1 < len(words) && versionWord().MatchString(words[i+1]):
+			t.javaVersion = versionWord().FindStringSubmatch(words[i+1])[1]
 		case w == "nonroot":
 			t.nonroot = true
 		case w == "debug":
@@ -381,7 +381,7 @@ func (f *ImageFacts) variant(fam family, t tagInfo) {
 // applyPattern handles image sets whose repository names carry the
 // runtime: distroless, Chainguard, Bitnami, UBI builders, .NET Framework.
 func (f *ImageFacts) applyPattern(name string, t tagInfo) {
-	if m := distrolessRepo.FindStringSubmatch(name); m != nil {
+	if m := distrolessRepo().FindStringSubmatch(name); m != nil {
 		f.Known = true
 		f.setDistro("distroless")
 		f.DistroRelease = m[4]
@@ -403,7 +403,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		}
 		return
 	}
-	if m := chainguardRepo.FindStringSubmatch(name); m != nil {
+	if m := chainguardRepo().FindStringSubmatch(name); m != nil {
 		f.Known = true
 		f.setDistro("wolfi")
 		f.Variant, f.Slim = "distroless", true
@@ -418,7 +418,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		f.runtimeFromPath(m[1], t)
 		return
 	}
-	if m := bitnamiRepo.FindStringSubmatch(name); m != nil {
+	if m := bitnamiRepo().FindStringSubmatch(name); m != nil {
 		f.Known = true
 		f.setDistro("debian")
 		f.Variant = "full"
@@ -429,7 +429,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		}
 		return
 	}
-	if m := ubiS2IRepo.FindStringSubmatch(name); m != nil {
+	if m := ubiS2IRepo().FindStringSubmatch(name); m != nil {
 		f.Known = true
 		f.setDistro("ubi")
 		f.DistroRelease, f.Variant = m[1], "full"
@@ -440,7 +440,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		}
 		return
 	}
-	if dotnetFrameworkRepo.MatchString(name) {
+	if dotnetFrameworkRepo().MatchString(name) {
 		f.Known = true
 		f.setDistro("windows")
 		f.Runtime, f.Ecosystem = "dotnet-framework", DotNet

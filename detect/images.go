@@ -1,6 +1,6 @@
 package detect
 
-import "regexp"
+import "github.com/harden-dev/harden/internal/lazyre"
 
 // The tables harden knows base images by. Everything Image answers comes
 // from here; a repository or tag word that is not listed is answered with
@@ -130,17 +130,17 @@ var families = map[string]family{
 // Repository patterns for image sets named by a runtime inside the path.
 var (
 	// gcr.io/distroless/<image>-debian<N>
-	distrolessRepo = regexp.MustCompile(`^gcr\.io/distroless/(static|base-nossl|base|cc|python3|java-base|java(\d+)|nodejs(\d+))-debian(\d+)$`)
+	distrolessRepo = lazyre.New(`^gcr\.io/distroless/(static|base-nossl|base|cc|python3|java-base|java(\d+)|nodejs(\d+))-debian(\d+)$`)
 	// registry.access.redhat.com/ubi9/python-311: Source-to-Image builders
 	// that run as uid 1001.
-	ubiS2IRepo = regexp.MustCompile(`^registry\.access\.redhat\.com/ubi(\d+)/(python|nodejs|openjdk|php|ruby|go-toolset|dotnet)-?(\d*)`)
+	ubiS2IRepo = lazyre.New(`^registry\.access\.redhat\.com/ubi(\d+)/(python|nodejs|openjdk|php|ruby|go-toolset|dotnet)-?(\d*)`)
 	// cgr.dev/chainguard/<image>: Wolfi, nonroot by default; -dev tags add
 	// a shell and apk.
-	chainguardRepo = regexp.MustCompile(`^cgr\.dev/chainguard/([a-z0-9-]+)$`)
+	chainguardRepo = lazyre.New(`^cgr\.dev/chainguard/([a-z0-9-]+)$`)
 	// bitnami/<image> (also on other registries): Debian, uid 1001.
-	bitnamiRepo = regexp.MustCompile(`(?:^|/)bitnami/([a-z0-9-]+)$`)
+	bitnamiRepo = lazyre.New(`(?:^|/)bitnami/([a-z0-9-]+)$`)
 	// Windows-only .NET Framework images.
-	dotnetFrameworkRepo = regexp.MustCompile(`^mcr\.microsoft\.com/dotnet/framework/`)
+	dotnetFrameworkRepo = lazyre.New(`^mcr\.microsoft\.com/dotnet/framework/`)
 )
 
 // pathRuntimes maps the runtime word in a distroless, Chainguard, Bitnami

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // pom is the part of a Maven POM detection reads.
@@ -62,13 +64,13 @@ func (p *properties) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
 	}
 }
 
-var pomProperty = regexp.MustCompile(`\$\{([^}]+)\}`)
+var pomProperty = lazyre.New(`\$\{([^}]+)\}`)
 
 // resolve expands ${property} references from the POM's own properties
 // and coordinates; ok is false when one is left unexpanded.
 func (p *pom) resolve(s string) (string, bool) {
 	ok := true
-	out := pomProperty.ReplaceAllStringFunc(s, func(m string) string {
+	out := pomProperty().ReplaceAllStringFunc(s, func(m string) string {
 		name := m[2 : len(m)-1]
 		switch name {
 		case "project.version", "version":
@@ -150,7 +152,7 @@ func (a *app) maven(h *hit, jc *javaCase, dir, p string) {
 	if s.exists(join(dir, "mvnw")) {
 		jc.Wrapper, h.pinned = true, true
 		h.add(1, join(dir, "mvnw"), 0, "the Maven wrapper pins Maven's version")
-		h.claim(s.wrapperVersion(join(dir, ".mvn/wrapper/maven-wrapper.properties"), "maven", mavenDist))
+		h.claim(s.wrapperVersion(join(dir, ".mvn/wrapper/maven-wrapper.properties"), "maven", mavenDist()))
 	}
 	var pm pom
 	if !s.xmlDecode(p, &pm) {
@@ -308,17 +310,17 @@ func javaRelease(v string) string {
 }
 
 var (
-	gradlePlugin    = regexp.MustCompile(`id\s*\(?\s*["'](org\.springframework\.boot|io\.quarkus|io\.micronaut\.application)["']\s*\)?(?:\s+version\s+["']([^"']+)["'])?|apply\s+plugin:\s*["'](org\.springframework\.boot)["']`)
-	gradleToolchain = regexp.MustCompile(`JavaLanguageVersion\.of\(\s*(\d+)\s*\)`)
-	gradleCompat    = regexp.MustCompile(`(?:sourceCompatibility|targetCompatibility)\s*=\s*(?:JavaVersion\.VERSION_([0-9_]+)|["']?([0-9.]+)["']?)`)
-	gradleVersion   = regexp.MustCompile(`(?m)^\s*version\s*=\s*["']([^"']+)["']`)
-	gradleWar       = regexp.MustCompile(`id\s*\(?\s*["']war["']|apply\s+plugin:\s*["']war["']|\bwar\b\s*$`)
-	gradleKotlin    = regexp.MustCompile(`kotlin\(\s*"jvm"\s*\)|org\.jetbrains\.kotlin`)
-	gradleRootName  = regexp.MustCompile(`rootProject\.name\s*=\s*["']([^"']+)["']`)
-	gradleInclude   = regexp.MustCompile(`include\s*\(?\s*((?:["'][^"']+["']\s*,?\s*)+)`)
-	quotedWord      = regexp.MustCompile(`["']([^"']+)["']`)
+	gradlePlugin    = lazyre.New(`id\s*\(?\s*["'](org\.springframework\.boot|io\.quarkus|io\.micronaut\.application)["']\s*\)?(?:\s+version\s+["']([^"']+)["'])?|apply\s+plugin:\s*["'](org\.springframework\.boot)["']`)
+	gradleToolchain = lazyre.New(`JavaLanguageVersion\.of\(\s*(\d+)\s*\)`)
+	gradleCompat    = lazyre.New(`(?:sourceCompatibility|targetCompatibility)\s*=\s*(?:JavaVersion\.VERSION_([0-9_]+)|["']?([0-9.]+)["']?)`)
+	gradleVersion   = lazyre.New(`(?m)^\s*version\s*=\s*["']([^"']+)["']`)
+	gradleWar       = lazyre.New(`id\s*\(?\s*["']war["']|apply\s+plugin:\s*["']war["']|\bwar\b\s*$`)
+	gradleKotlin    = lazyre.New(`kotlin\(\s*"jvm"\s*\)|org\.jetbrains\.kotlin`)
+	gradleRootName  = lazyre.New(`rootProject\.name\s*=\s*["']([^"']+)["']`)
+	gradleInclude   = lazyre.New(`include\s*\(?\s*((?:["'][^"']+["']\s*,?\s*)+)`)
+	quotedWord      = lazyre.New(`["']([^"']+)["']`)
 	// The application plugin, applied or configured.
-	gradleApplication = regexp.MustCompile(`(?m)^\s*(?:id\s*\(?\s*["']application["']|apply\s+plugin:\s*["']application["']|application\s*\{|application\s*$)`)
+	gradleApplication = lazyre.New(`(?m)^\s*(?:id\s*\(?\s*["']application["']|apply\s+plugin:\s*["']application["']|application\s*\{|application\s*$)`)
 )
 
 // gradle reads Gradle builds. Build scripts are Groovy or Kotlin
@@ -333,11 +335,11 @@ func (a *app) gradle(h *hit, jc *javaCase, dir string) {
 	name, module := "", ""
 	if settings != "" {
 		data := s.read(settings)
-		if m := gradleRootName.FindSubmatch(data); m != nil {
+		if m := gradleRootName().FindSubmatch(data); m != nil {
 			name = string(m[1])
 		}
-		for _, m := range gradleInclude.FindAllSubmatch(data, -1) {
-			for _, q := range quotedWord.FindAllSubmatch(m[1], -1) {
+		for _, m := range gradleInclude().FindAllSubmatch(data, -1) {
+			for _, q := range quotedWord().FindAllSubmatch(m[1], -1) {
 				jc.Modules = append(jc.Modules, strings.TrimPrefix(strings.ReplaceAll(string(q[1]), ":", "/"), "/"))
 			}
 		}
@@ -364,14 +366,14 @@ func (a *app) gradle(h *hit, jc *javaCase, dir string) {
 	if s.exists(join(dir, "gradlew")) {
 		jc.Wrapper, h.pinned = true, true
 		h.add(1, join(dir, "gradlew"), 0, "the Gradle wrapper pins Gradle's version")
-		h.claim(s.wrapperVersion(join(dir, "gradle/wrapper/gradle-wrapper.properties"), "gradle", gradleDist))
+		h.claim(s.wrapperVersion(join(dir, "gradle/wrapper/gradle-wrapper.properties"), "gradle", gradleDist()))
 	}
 	if build == "" {
 		return
 	}
 	data := s.read(build)
-	jc.Kotlin = gradleKotlin.Match(data)
-	if m := gradlePlugin.FindSubmatchIndex(data); m != nil {
+	jc.Kotlin = gradleKotlin().Match(data)
+	if m := gradlePlugin().FindSubmatchIndex(data); m != nil {
 		id := firstGroup(data, m, 1, 3)
 		for _, fw := range javaFrameworks {
 			if strings.HasPrefix(id, fw.marker) {
@@ -384,14 +386,14 @@ func (a *app) gradle(h *hit, jc *javaCase, dir string) {
 			jc.SpringBootVersion = firstGroup(data, m, 2)
 		}
 	}
-	if m := gradleToolchain.FindSubmatchIndex(data); m != nil {
+	if m := gradleToolchain().FindSubmatchIndex(data); m != nil {
 		jc.Release, jc.releaseFile, jc.releaseLine = string(data[m[2]:m[3]]), build, lineAt(data, m[0])
-	} else if m := gradleCompat.FindSubmatchIndex(data); m != nil {
+	} else if m := gradleCompat().FindSubmatchIndex(data); m != nil {
 		v := strings.ReplaceAll(firstGroup(data, m, 1, 2), "_", ".")
 		jc.Release, jc.releaseFile, jc.releaseLine = javaRelease(v), build, lineAt(data, m[0])
 	}
 	jc.Packaging = "jar"
-	if gradleWar.Match(data) {
+	if gradleWar().Match(data) {
 		jc.Packaging = "war"
 	}
 	libs := "build/libs/"
@@ -405,7 +407,7 @@ func (a *app) gradle(h *hit, jc *javaCase, dir string) {
 		jc.Artifact = libs + "*." + jc.Packaging
 	default:
 		version := ""
-		if m := gradleVersion.FindSubmatch(data); m != nil {
+		if m := gradleVersion().FindSubmatch(data); m != nil {
 			version = "-" + string(m[1])
 		}
 		jc.Artifact = libs + name + version + "." + jc.Packaging
@@ -416,7 +418,7 @@ func (a *app) gradle(h *hit, jc *javaCase, dir string) {
 // application rather than only configuring subprojects.
 func (a *app) gradleBuildsApp(p string) bool {
 	data := a.scan.read(p)
-	return gradlePlugin.Match(data) || gradleApplication.Match(data) || gradleWar.Match(data)
+	return gradlePlugin().Match(data) || gradleApplication().Match(data) || gradleWar().Match(data)
 }
 
 // firstGroup returns the first non-empty submatch among groups.
@@ -430,8 +432,8 @@ func firstGroup(data []byte, m []int, groups ...int) string {
 }
 
 var (
-	mavenDist  = regexp.MustCompile(`apache-maven-([0-9.]+)-bin`)
-	gradleDist = regexp.MustCompile(`gradle-([0-9.]+)-(?:bin|all)\.zip`)
+	mavenDist  = lazyre.New(`apache-maven-([0-9.]+)-bin`)
+	gradleDist = lazyre.New(`gradle-([0-9.]+)-(?:bin|all)\.zip`)
 )
 
 // wrapperVersion reads the tool version from a wrapper's distributionUrl.
@@ -451,7 +453,7 @@ func (s *scan) sdkmanrc(dir string) (versionClaim, bool) {
 	}
 	for i, line := range strings.Split(string(s.read(p)), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "java="); ok {
-			return claim("java", leadingVersion.FindString(v), p, i+1, rankPinFile, ".sdkmanrc")
+			return claim("java", leadingVersion().FindString(v), p, i+1, rankPinFile, ".sdkmanrc")
 		}
 	}
 	return versionClaim{}, false

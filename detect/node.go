@@ -3,8 +3,9 @@ package detect
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // nodeLockfiles name the package manager that writes them, in the order
@@ -47,13 +48,13 @@ var nodeFrameworks = []nodeFramework{
 }
 
 // devServers are start scripts that only serve a site during development.
-var devServers = regexp.MustCompile(`^(vite|react-scripts start|ng serve|vue-cli-service serve|gatsby develop|astro dev|webpack serve|webpack-dev-server|parcel)\b`)
+var devServers = lazyre.New(`^(vite|react-scripts start|ng serve|vue-cli-service serve|gatsby develop|astro dev|webpack serve|webpack-dev-server|parcel)\b`)
 
 var (
-	outDirFlag   = regexp.MustCompile(`(?:--outDir|--out-dir|--output-path|--dest|-o)[= ]+["']?([\w./-]+)`)
-	outDirConfig = regexp.MustCompile(`outDir\s*:\s*["'\x60]([\w./-]+)["'\x60]`)
-	nextExport   = regexp.MustCompile(`output\s*:\s*["']export["']`)
-	listenPort   = regexp.MustCompile(`(?:process\.env\.PORT\s*(?:\|\||\?\?)\s*|\.listen\(\s*(?:\{\s*port\s*:\s*)?)(\d{2,5})\b`)
+	outDirFlag   = lazyre.New(`(?:--outDir|--out-dir|--output-path|--dest|-o)[= ]+["']?([\w./-]+)`)
+	outDirConfig = lazyre.New(`outDir\s*:\s*["'\x60]([\w./-]+)["'\x60]`)
+	nextExport   = lazyre.New(`output\s*:\s*["']export["']`)
+	listenPort   = lazyre.New(`(?:process\.env\.PORT\s*(?:\|\||\?\?)\s*|\.listen\(\s*(?:\{\s*port\s*:\s*)?)(\d{2,5})\b`)
 )
 
 func detectNode(a *app, dir string) *hit {
@@ -165,12 +166,12 @@ func detectNode(a *app, dir string) *hit {
 			serverDep = true
 		}
 	}
-	runsServer := node.Start != "" && !devServers.MatchString(node.Start)
+	runsServer := node.Start != "" && !devServers().MatchString(node.Start)
 	switch {
 	case fw != nil && fw.name == "next":
 		if cfg := a.firstExisting(dir, "next.config.js", "next.config.mjs", "next.config.ts"); cfg != "" {
 			cdata := s.read(cfg)
-			if loc := nextExport.FindIndex(cdata); loc != nil {
+			if loc := nextExport().FindIndex(cdata); loc != nil {
 				node.Static, node.OutputDir = true, "out"
 				h.evidence = append(h.evidence, Evidence{File: cfg, Line: lineAt(cdata, loc[0]), Why: "output: 'export' builds a static site into out/"})
 			}
@@ -194,10 +195,10 @@ func detectNode(a *app, dir string) *hit {
 		if fw != nil && fw.name == "angular" {
 			node.OutputDir = angularOutput(s, dir, node.OutputDir)
 		}
-		if m := outDirFlag.FindStringSubmatch(node.Build); m != nil {
+		if m := outDirFlag().FindStringSubmatch(node.Build); m != nil {
 			node.OutputDir = strings.TrimSuffix(strings.TrimPrefix(m[1], "./"), "/")
 		} else if cfg := a.firstExisting(dir, "vite.config.ts", "vite.config.js", "vite.config.mjs", "astro.config.mjs"); cfg != "" {
-			if m := outDirConfig.FindSubmatch(s.read(cfg)); m != nil {
+			if m := outDirConfig().FindSubmatch(s.read(cfg)); m != nil {
 				node.OutputDir = strings.TrimSuffix(strings.TrimPrefix(string(m[1]), "./"), "/")
 			}
 		}
@@ -252,7 +253,7 @@ func (a *app) nodePort(h *hit, dir string, fw *nodeFramework) {
 		if !ok {
 			break
 		}
-		if m := listenPort.FindSubmatchIndex(data); m != nil {
+		if m := listenPort().FindSubmatchIndex(data); m != nil {
 			h.port = portOf(string(data[m[2]:m[3]]))
 			h.evidence = append(h.evidence, Evidence{File: f, Line: lineAt(data, m[0]), Why: "the server listens on port " + string(data[m[2]:m[3]])})
 			return

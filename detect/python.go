@@ -3,9 +3,10 @@ package detect
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // pythonFrameworks in order of precedence: a Django project that also
@@ -46,16 +47,16 @@ func (d pyDep) at(s *scan) (string, int) {
 	return d.file, d.line
 }
 
-var pep503 = regexp.MustCompile(`[-_.]+`)
+var pep503 = lazyre.New(`[-_.]+`)
 
-func pyName(name string) string { return strings.ToLower(pep503.ReplaceAllString(name, "-")) }
+func pyName(name string) string { return strings.ToLower(pep503().ReplaceAllString(name, "-")) }
 
 // requirementName is the distribution name at the start of a PEP 508
 // requirement ("fastapi[all]>=0.110; python_version>'3.8'").
-var requirementName = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`)
+var requirementName = lazyre.New(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`)
 
 func (deps pyDeps) addRequirement(req, file string, line int) {
-	if m := requirementName.FindStringSubmatch(req); m != nil {
+	if m := requirementName().FindStringSubmatch(req); m != nil {
 		if _, ok := deps[pyName(m[1])]; !ok {
 			needle := ""
 			if line == 0 {
@@ -288,7 +289,7 @@ func (s *scan) requirements(p string, deps pyDeps, depth int, seen map[string]bo
 			inc := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(line, "-r "), "--requirement="), "--requirement "))
 			s.requirements(join(path.Dir(p), inc), deps, depth+1, seen)
 		case strings.HasPrefix(line, "-"):
-			if m := eggName.FindStringSubmatch(line); m != nil {
+			if m := eggName().FindStringSubmatch(line); m != nil {
 				deps.addRequirement(m[1], p, n)
 			}
 		default:
@@ -297,15 +298,15 @@ func (s *scan) requirements(p string, deps pyDeps, depth int, seen map[string]bo
 	}
 }
 
-var eggName = regexp.MustCompile(`#egg=([A-Za-z0-9._-]+)`)
+var eggName = lazyre.New(`#egg=([A-Za-z0-9._-]+)`)
 
 var (
 	// appAssign finds `app = FastAPI(` and `application: Flask = Flask(`.
-	appAssign  = regexp.MustCompile(`(?m)^(\w+)\s*(?::\s*[\w.\[\]]+\s*)?=\s*(?:[\w]+\.)?(Flask|FastAPI|Starlette|Quart|Sanic|create_app|make_app)\(`)
-	appFactory = regexp.MustCompile(`(?m)^def (create_app|make_app)\(`)
-	runPort    = regexp.MustCompile(`\.run\([^)]*\bport\s*=\s*(\d{2,5})`)
-	mainGuard  = regexp.MustCompile(`(?m)^if __name__ == ['"]__main__['"]`)
-	settingsIn = regexp.MustCompile(`DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]`)
+	appAssign  = lazyre.New(`(?m)^(\w+)\s*(?::\s*[\w.\[\]]+\s*)?=\s*(?:[\w]+\.)?(Flask|FastAPI|Starlette|Quart|Sanic|create_app|make_app)\(`)
+	appFactory = lazyre.New(`(?m)^def (create_app|make_app)\(`)
+	runPort    = lazyre.New(`\.run\([^)]*\bport\s*=\s*(\d{2,5})`)
+	mainGuard  = lazyre.New(`(?m)^if __name__ == ['"]__main__['"]`)
+	settingsIn = lazyre.New(`DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]`)
 )
 
 // preferredPyFiles are looked at first for the application object.
@@ -321,7 +322,7 @@ func (a *app) pythonEntry(h *hit, py *PythonFacts, dir string) {
 			h.framework = "django"
 			h.add(2, p, 0, "manage.py runs a Django project")
 		}
-		if m := settingsIn.FindSubmatch(data); m != nil {
+		if m := settingsIn().FindSubmatch(data); m != nil {
 			py.Settings = string(m[1])
 			pkg, _, _ := strings.Cut(py.Settings, ".")
 			iface := "wsgi"
@@ -356,8 +357,8 @@ func (a *app) pythonEntry(h *hit, py *PythonFacts, dir string) {
 		if !ok {
 			break
 		}
-		m := appAssign.FindSubmatch(data)
-		f := appFactory.FindSubmatch(data)
+		m := appAssign().FindSubmatch(data)
+		f := appFactory().FindSubmatch(data)
 		if m == nil && f == nil {
 			continue
 		}
@@ -366,27 +367,27 @@ func (a *app) pythonEntry(h *hit, py *PythonFacts, dir string) {
 		attr := ""
 		if m != nil {
 			attr = string(m[1])
-			line = lineAt(data, appAssign.FindIndex(data)[0])
+			line = lineAt(data, appAssign().FindIndex(data)[0])
 			if fw := strings.ToLower(string(m[2])); h.framework == "" && !strings.HasSuffix(fw, "_app") {
 				h.framework = fw
 			}
 		} else {
 			attr = string(f[1]) + "()"
-			line = lineAt(data, appFactory.FindIndex(data)[0])
+			line = lineAt(data, appFactory().FindIndex(data)[0])
 		}
 		py.App = mod + ":" + attr
 		h.entry = &Entrypoint{Kind: EntryModule, Value: py.App}
 		h.add(1, p, line, "creates the application object "+py.App)
-		if pm := runPort.FindSubmatch(data); pm != nil {
+		if pm := runPort().FindSubmatch(data); pm != nil {
 			h.port = portOf(string(pm[1]))
-			h.evidence = append(h.evidence, Evidence{File: p, Line: lineAt(data, runPort.FindIndex(data)[0]), Why: "the application runs on port " + string(pm[1])})
+			h.evidence = append(h.evidence, Evidence{File: p, Line: lineAt(data, runPort().FindIndex(data)[0]), Why: "the application runs on port " + string(pm[1])})
 		}
 		return
 	}
 	for _, name := range []string{"main.py", "app.py", "server.py", "run.py"} {
 		p := join(dir, name)
 		data, _ := s.sniff(p)
-		if loc := mainGuard.FindIndex(data); loc != nil {
+		if loc := mainGuard().FindIndex(data); loc != nil {
 			h.entry = &Entrypoint{Kind: EntryScript, Value: name}
 			h.add(1, p, lineAt(data, loc[0]), name+" runs as a script")
 			return

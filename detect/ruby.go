@@ -1,16 +1,17 @@
 package detect
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 var (
 	// A Gemfile is Ruby code; its `gem` and `ruby` lines have a fixed
 	// shape that Bundler's own documentation gives.
-	gemLine     = regexp.MustCompile(`(?m)^\s*gem\s+["']([A-Za-z0-9_.-]+)["']`)
-	gemfileRuby = regexp.MustCompile(`(?m)^\s*ruby\s+["']([^"']+)["']`)
-	pumaPort    = regexp.MustCompile(`(?m)^\s*port\s+(?:ENV\.fetch\(\s*["']PORT["']\s*\)\s*\{\s*(\d+)\s*\}|(\d+))`)
+	gemLine     = lazyre.New(`(?m)^\s*gem\s+["']([A-Za-z0-9_.-]+)["']`)
+	gemfileRuby = lazyre.New(`(?m)^\s*ruby\s+["']([^"']+)["']`)
+	pumaPort    = lazyre.New(`(?m)^\s*port\s+(?:ENV\.fetch\(\s*["']PORT["']\s*\)\s*\{\s*(\d+)\s*\}|(\d+))`)
 )
 
 // rubyFrameworks and rubyServers in order of precedence.
@@ -32,13 +33,13 @@ func detectRuby(a *app, dir string) *hit {
 	h.add(4, p, 0, "Gemfile lists Ruby gems for Bundler")
 	data := s.read(p)
 	gems := map[string]Evidence{}
-	for _, m := range gemLine.FindAllSubmatchIndex(data, -1) {
+	for _, m := range gemLine().FindAllSubmatchIndex(data, -1) {
 		name := string(data[m[2]:m[3]])
 		if _, ok := gems[name]; !ok {
 			gems[name] = Evidence{File: p, Line: lineAt(data, m[0])}
 		}
 	}
-	if m := gemfileRuby.FindSubmatchIndex(data); m != nil {
+	if m := gemfileRuby().FindSubmatchIndex(data); m != nil {
 		h.claim(claim("ruby", string(data[m[2]:m[3]]), p, lineAt(data, m[0]), rankManifest, "the Gemfile's ruby line"))
 	}
 	if lock := join(dir, "Gemfile.lock"); s.exists(lock) {
@@ -146,7 +147,7 @@ func (a *app) readGemfileLock(h *hit, p string, gems map[string]Evidence) {
 func (a *app) rubyPort(h *hit, dir string, rb *RubyFacts) {
 	if p := join(dir, "config/puma.rb"); a.scan.exists(p) {
 		data := a.scan.read(p)
-		if m := pumaPort.FindSubmatchIndex(data); m != nil {
+		if m := pumaPort().FindSubmatchIndex(data); m != nil {
 			port := firstGroup(data, m, 1, 2)
 			h.port = portOf(port)
 			h.evidence = append(h.evidence, Evidence{File: p, Line: lineAt(data, m[0]), Why: "puma listens on port " + port})

@@ -3,9 +3,10 @@ package detect
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // rustFrameworks are recognised by the crate Cargo.toml depends on.
@@ -22,7 +23,7 @@ var rustFrameworks = []struct {
 }
 
 // rustBind finds the address a Rust server binds in main.rs.
-var rustBind = regexp.MustCompile(`"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\])?:(\d{2,5})"`)
+var rustBind = lazyre.New(`"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\])?:(\d{2,5})"`)
 
 func detectRust(a *app, dir string) *hit {
 	s := a.scan
@@ -86,7 +87,7 @@ func detectRust(a *app, dir string) *hit {
 	}
 	if main := join(dir, "src/main.rs"); s.exists(main) {
 		if data, ok := s.sniff(main); ok {
-			if m := rustBind.FindSubmatchIndex(data); m != nil {
+			if m := rustBind().FindSubmatchIndex(data); m != nil {
 				h.port = portOf(string(data[m[2]:m[3]]))
 				h.evidence = append(h.evidence, Evidence{File: main, Line: lineAt(data, m[0]), Why: "the server binds port " + string(data[m[2]:m[3]])})
 			}

@@ -2,11 +2,12 @@ package detect
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // How much a version source is trusted when sources disagree: a file
@@ -48,9 +49,9 @@ func claim(key, text, file string, line, rank int, source string) (versionClaim,
 
 var (
 	// An operator followed by space ("~> 3.2", ">= 18") is one comparator.
-	opSpace = regexp.MustCompile(`(>=|<=|~>|~=|===|==|!=|\^|~|>|<|=)\s+`)
+	opSpace = lazyre.New(`(>=|<=|~>|~=|===|==|!=|\^|~|>|<|=)\s+`)
 	// A comparator: an operator and a version with optional wildcards.
-	comparator = regexp.MustCompile(`^(>=|<=|~>|~=|===|==|!=|\^|~|>|<|=)?v?([0-9]+(?:\.(?:[0-9]+|[*xX]))*)(?:[-+.]?[0-9A-Za-z.+-]*)?$`)
+	comparator = lazyre.New(`^(>=|<=|~>|~=|===|==|!=|\^|~|>|<|=)?v?([0-9]+(?:\.(?:[0-9]+|[*xX]))*)(?:[-+.]?[0-9A-Za-z.+-]*)?$`)
 )
 
 // lowestVersion reads a version or a range written in any of the usual
@@ -79,11 +80,11 @@ func lowestVersion(text string) (version string, exact bool) {
 }
 
 func lowestInRange(text string) (string, bool) {
-	text = opSpace.ReplaceAllString(strings.TrimSpace(text), "$1")
+	text = opSpace().ReplaceAllString(strings.TrimSpace(text), "$1")
 	parts := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 	lower, exact, n := "", false, 0
 	for _, part := range parts {
-		m := comparator.FindStringSubmatch(part)
+		m := comparator().FindStringSubmatch(part)
 		if m == nil {
 			continue
 		}
@@ -305,7 +306,7 @@ var toolVersionsKeys = map[string]string{
 
 // leadingVersion finds the version inside tool notations such as
 // "temurin-21.0.2+13.0.LTS" or "ruby-3.3.0".
-var leadingVersion = regexp.MustCompile(`[0-9]+(?:\.[0-9]+)*`)
+var leadingVersion = lazyre.New(`[0-9]+(?:\.[0-9]+)*`)
 
 // toolVersions reads asdf's .tool-versions (also read by mise): one tool
 // per line, its preferred version first.
@@ -319,7 +320,7 @@ func (s *scan) toolVersions(dir, key string) (versionClaim, bool) {
 		if len(fields) < 2 || toolVersionsKeys[fields[0]] != key {
 			continue
 		}
-		v := leadingVersion.FindString(fields[1])
+		v := leadingVersion().FindString(fields[1])
 		if c, ok := claim(key, v, p, i+1, rankPinFile, ".tool-versions"); ok {
 			return c, true
 		}

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
+	"github.com/harden-dev/harden/internal/lazyre"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -161,7 +161,7 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 	if facts == nil {
 		facts = &detect.Result{Ecosystem: detect.Unknown, Root: "."}
 	}
-	if over.Variant != "" && !plainPath.MatchString(over.Variant) {
+	if over.Variant != "" && !plainPath().MatchString(over.Variant) {
 		return nil, fmt.Errorf("variant %q is not a template folder name", over.Variant)
 	}
 	eco := facts.Ecosystem
@@ -210,7 +210,7 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 		}
 	}
 	for k, v := range facts.Versions {
-		if k != string(eco) && versionWord.MatchString(v.Version) {
+		if k != string(eco) && versionWord().MatchString(v.Version) {
 			a.Versions[k] = v.Version
 		}
 	}
@@ -313,7 +313,7 @@ func (a *App) pinVersion(facts *detect.Result, flag string) error {
 			a.note("%s %s is harden's default; pin the version you test with in %s", d.name, d.version, d.pinIn)
 		}
 	}
-	if a.Version != "" && !versionWord.MatchString(a.Version) {
+	if a.Version != "" && !versionWord().MatchString(a.Version) {
 		return fmt.Errorf("version %q is not an image tag version (digits, letters, dots and dashes)", a.Version)
 	}
 	return nil
@@ -349,13 +349,13 @@ func (a *App) note(format string, args ...any) {
 }
 
 var (
-	versionWord = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$`)
+	versionWord = lazyre.New(`^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$`)
 	// plainPath is a relative path or word that needs no quoting in a
 	// Dockerfile or a shell command: no spaces, quotes, variables or line
 	// breaks, and no leading dash that a command would read as an option.
-	plainPath = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.@+/-]*$`)
+	plainPath = lazyre.New(`^[A-Za-z0-9_.][A-Za-z0-9_.@+/-]*$`)
 	// nameChars are what an image name may not contain, collapsed to "-".
-	nameChars = regexp.MustCompile(`[^a-z0-9._-]+`)
+	nameChars = lazyre.New(`[^a-z0-9._-]+`)
 )
 
 // check refuses values that would break the Dockerfile or a shell command
@@ -363,19 +363,19 @@ var (
 func (a *App) check() error {
 	words := map[string]string{"framework": a.Framework, "package manager": a.PackageManager, "user": a.User.Name}
 	for what, v := range words {
-		if v != "" && !plainPath.MatchString(v) || strings.Contains(v, "/") {
+		if v != "" && !plainPath().MatchString(v) || strings.Contains(v, "/") {
 			return fmt.Errorf("%s %q has characters harden does not write into a Dockerfile", what, v)
 		}
 	}
 	for k, v := range a.Versions {
-		if !versionWord.MatchString(v) {
+		if !versionWord().MatchString(v) {
 			return fmt.Errorf("%s version %q is not a plain version", k, v)
 		}
 	}
 	paths := append(append([]string{a.HealthPath}, a.Manifests...), a.Writable...)
 	paths = append(paths, a.ecosystemPaths()...)
 	for _, p := range paths {
-		if p != "" && !plainPath.MatchString(strings.TrimPrefix(p, "/")) && p != "/" {
+		if p != "" && !plainPath().MatchString(strings.TrimPrefix(p, "/")) && p != "/" {
 			return fmt.Errorf("path %q has characters harden does not write into a Dockerfile; rename it or pass --entrypoint", p)
 		}
 	}
@@ -421,7 +421,7 @@ func (a *App) ecosystemPaths() []string {
 
 // imageName turns a folder name into an image and service name.
 func imageName(folder string) string {
-	n := strings.Trim(nameChars.ReplaceAllString(strings.ToLower(folder), "-"), "-._")
+	n := strings.Trim(nameChars().ReplaceAllString(strings.ToLower(folder), "-"), "-._")
 	if n == "" {
 		return "app"
 	}

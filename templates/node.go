@@ -3,11 +3,11 @@ package templates
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/harden-dev/harden/detect"
+	"github.com/harden-dev/harden/internal/lazyre"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -39,7 +39,7 @@ var nodeBins = map[string]bool{"next": true, "nuxt": true, "remix-serve": true, 
 var nodeStaticFrameworks = map[string]bool{"react": true, "vue": true, "angular": true, "svelte": true, "vite": true, "astro": true, "gatsby": true}
 
 // shellSyntax marks a script that needs a shell to run.
-var shellSyntax = regexp.MustCompile("[$`&|;<>()*?~\"'\\\\]")
+var shellSyntax = lazyre.New("[$`&|;<>()*?~\"'\\\\]")
 
 func fillNode(a *App, p *project) error {
 	node := &Node{}
@@ -156,7 +156,7 @@ func nodeStart(a *App, p *project, facts *detect.NodeFacts, pkg packageJSON) []s
 	case start == "":
 		a.note("package.json has no start script or main file: the command runs server.js; pass --entrypoint")
 		return []string{"node", "server.js"}
-	case shellSyntax.MatchString(start):
+	case shellSyntax().MatchString(start):
 		a.note("the start script uses shell syntax, so the command runs it through npm start; a `node FILE` start script lets node receive signals directly")
 		return []string{"npm", "start"}
 	case fields[0] == "node":

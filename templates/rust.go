@@ -43,7 +43,7 @@ func fillRust(a *App, p *project) error {
 	if !r.Lockfile {
 		a.note("there is no Cargo.lock: commit it so that builds use the versions you tested")
 	}
-	if !plainPath.MatchString(r.Binary) {
+	if !plainPath().MatchString(r.Binary) {
 		return fmt.Errorf("binary name %q has characters harden does not write into a Dockerfile", r.Binary)
 	}
 	if a.Port == 0 {

@@ -2,12 +2,12 @@ package transform
 
 import (
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // Helpers shared by rules: questions about a stage or a shell command that
@@ -124,24 +124,24 @@ func positionalArgs(c *dockerfile.Command, i int) []string {
 	return out
 }
 
-var pipName = regexp.MustCompile(`^pip[0-9.]*$`)
-var pythonName = regexp.MustCompile(`^python[0-9.]*$`)
+var pipName = lazyre.New(`^pip[0-9.]*$`)
+var pythonName = lazyre.New(`^python[0-9.]*$`)
 
 // pipInstall finds `pip install`, `pip3 install` and `python -m pip
 // install`, returning the index of "install".
 func pipInstall(c *dockerfile.Command) (int, bool) {
 	name := c.Name()
 	switch {
-	case pipName.MatchString(name):
+	case pipName().MatchString(name):
 		sub, i, ok := subcommand(c)
 		return i, ok && sub == "install"
-	case pythonName.MatchString(name):
+	case pythonName().MatchString(name):
 		for i := 1; i+2 < c.NArgs(); i++ {
 			a, _ := c.Arg(i)
 			if a == "-m" {
 				mod, _ := c.Arg(i + 1)
 				sub, _ := c.Arg(i + 2)
-				return i + 2, pipName.MatchString(mod) && sub == "install"
+				return i + 2, pipName().MatchString(mod) && sub == "install"
 			}
 			if !strings.HasPrefix(a, "-") {
 				return 0, false

@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // HardcodedSecret flags credentials written into the Dockerfile, found by
@@ -37,22 +38,22 @@ var HardcodedSecret = &Rule{
 // secretShapes are credential formats that are unambiguous on their own.
 var secretShapes = []struct {
 	kind string
-	re   *regexp.Regexp
+	re   func() *regexp.Regexp
 }{
-	{"a private key", regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)},
-	{"an AWS access key", regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}`)},
-	{"a GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe live key", regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,}`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"an npm token", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"a PyPI token", regexp.MustCompile(`\bpypi-[A-Za-z0-9_-]{50,}`)},
+	{"a private key", lazyre.New(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)},
+	{"an AWS access key", lazyre.New(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", lazyre.New(`\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}`)},
+	{"a GitLab token", lazyre.New(`\bglpat-[A-Za-z0-9_-]{20,}`)},
+	{"a Slack token", lazyre.New(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe live key", lazyre.New(`\b[rs]k_live_[0-9A-Za-z]{20,}`)},
+	{"a Google API key", lazyre.New(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"an npm token", lazyre.New(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a PyPI token", lazyre.New(`\bpypi-[A-Za-z0-9_-]{50,}`)},
 }
 
 // urlPassword finds scheme://user:password@ in text; the password group
 // decides whether it is written out or comes from a variable.
-var urlPassword = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@`)
+var urlPassword = lazyre.New(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@`)
 
 // passwordFlags take a credential as their value.
 var passwordFlags = []string{"--password", "--passwd", "--token", "--api-key", "--apikey", "--auth-token"}
@@ -101,11 +102,11 @@ func secretMessage(kind string) string {
 // secretIn names the kind of credential text holds, or returns "".
 func secretIn(text string) string {
 	for _, s := range secretShapes {
-		if s.re.MatchString(text) {
+		if s.re().MatchString(text) {
 			return s.kind
 		}
 	}
-	for _, m := range urlPassword.FindAllStringSubmatch(text, -1) {
+	for _, m := range urlPassword().FindAllStringSubmatch(text, -1) {
 		if !strings.HasPrefix(m[1], "$") && !strings.HasPrefix(m[1], "%24") {
 			return "a password in a URL"
 		}

@@ -80,7 +80,7 @@ func checkInsecureDownload(p *Pass) {
 // returns "".
 func insecureCommand(c *dockerfile.Command) string {
 	name := c.Name()
-	if pipName.MatchString(name) {
+	if pipName().MatchString(name) {
 		name = "pip"
 	}
 	for _, opt := range insecureOptions[name] {

@@ -164,7 +164,7 @@ func venvCreated(c *dockerfile.Command) string {
 	}
 	args := c.Args[c.Prog+1:]
 	switch {
-	case pythonName.MatchString(name) && len(args) >= 3 && args[0] == "-m" && (args[1] == "venv" || args[1] == "virtualenv"):
+	case pythonName().MatchString(name) && len(args) >= 3 && args[0] == "-m" && (args[1] == "venv" || args[1] == "virtualenv"):
 		args = args[2:]
 	case name == "virtualenv":
 	default:

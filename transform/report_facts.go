@@ -1,13 +1,13 @@
 package transform
 
 import (
-	"regexp"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // Helpers shared by the report-only security and hygiene rules: what the
@@ -57,12 +57,12 @@ var downloaders = map[string]bool{"curl": true, "wget": true, "fetch": true}
 // shells are programs that run shell code given on standard input.
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true}
 
-var interpreterName = regexp.MustCompile(`^(python[0-9.]*|perl|ruby|node|php[0-9.]*)$`)
+var interpreterName = lazyre.New(`^(python[0-9.]*|perl|ruby|node|php[0-9.]*)$`)
 
 // isInterpreter reports whether a program runs code: a shell or a language
 // runtime that reads a script from standard input.
 func isInterpreter(name string) bool {
-	return shells[name] || interpreterName.MatchString(name)
+	return shells[name] || interpreterName().MatchString(name)
 }
 
 // readsStdin reports whether an interpreter command runs the script it reads

@@ -2,12 +2,12 @@ package transform
 
 import (
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // SecretFileCopied flags COPY and ADD of credential files from the build
@@ -51,8 +51,8 @@ var secretFolders = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, 
 // conclusive (a .pem may be a public certificate, an .npmrc may only name a
 // registry or read its token from a variable) as holding a secret.
 var (
-	privateKeyContent = regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)
-	passwordContent   = regexp.MustCompile(`(?m)(?:_authToken|_auth|_password|^\s*password)\s*[=:]\s*["']?[^$"'\s]|\bpassword\s+[^$\s]|npmAuthToken\s*:\s*["']?[^$"'\s]`)
+	privateKeyContent = lazyre.New(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)
+	passwordContent   = lazyre.New(`(?m)(?:_authToken|_auth|_password|^\s*password)\s*[=:]\s*["']?[^$"'\s]|\bpassword\s+[^$\s]|npmAuthToken\s*:\s*["']?[^$"'\s]`)
 )
 
 // credentialConfigs are package-manager and login files that often, but not
@@ -132,9 +132,9 @@ func secretSource(ctx *buildctx.Context, src string) (name, why string) {
 		head, err := ctx.ReadHead(c, 64<<10)
 		switch {
 		case err != nil:
-		case privateKeyContent.Match(head):
+		case privateKeyContent().Match(head):
 			return c, " (it holds a private key)"
-		case passwordContent.Match(head):
+		case passwordContent().Match(head):
 			return c, " (it holds a token or password)"
 		}
 	}

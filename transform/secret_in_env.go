@@ -1,10 +1,11 @@
 package transform
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // SecretInEnv flags ENV and ARG variables whose names say they hold a
@@ -91,12 +92,12 @@ var notSecretSuffixes = map[string]bool{
 	"ALGORITHM": true, "SOURCE": true, "COMMAND": true, "CMD": true, "HELPER": true,
 }
 
-var nameWord = regexp.MustCompile(`[A-Za-z0-9]+`)
+var nameWord = lazyre.New(`[A-Za-z0-9]+`)
 
 // secretName reports whether an environment variable name says it holds a
 // secret.
 func secretName(name string) bool {
-	words := nameWord.FindAllString(strings.ToUpper(name), -1)
+	words := nameWord().FindAllString(strings.ToUpper(name), -1)
 	if len(words) == 0 || notSecretSuffixes[words[len(words)-1]] {
 		return false
 	}

@@ -1,11 +1,11 @@
 package transform
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // Suppression comments, in harden's own form and in hadolint's, so that a
@@ -21,8 +21,8 @@ import (
 // list, separated by a space, is a free-form reason: "# harden:ignore=HD409
 // the entrypoint drops privileges with gosu".
 var (
-	hardenDirective   = regexp.MustCompile(`^harden:\s*(ignore|ignore-file)\s*=\s*(.*)$`)
-	hadolintDirective = regexp.MustCompile(`^hadolint\s+(global\s+)?ignore\s*=\s*(.*)$`)
+	hardenDirective   = lazyre.New(`^harden:\s*(ignore|ignore-file)\s*=\s*(.*)$`)
+	hadolintDirective = lazyre.New(`^hadolint\s+(global\s+)?ignore\s*=\s*(.*)$`)
 )
 
 // ignoreComment is one parsed suppression comment.
@@ -35,10 +35,10 @@ type ignoreComment struct {
 // leading '#').
 func parseIgnore(comment string) (ignoreComment, bool) {
 	comment = strings.TrimSpace(comment)
-	if m := hardenDirective.FindStringSubmatch(comment); m != nil {
+	if m := hardenDirective().FindStringSubmatch(comment); m != nil {
 		return ignoreComment{rules: ruleList(m[2]), wholeFile: m[1] == "ignore-file"}, true
 	}
-	if m := hadolintDirective.FindStringSubmatch(comment); m != nil {
+	if m := hadolintDirective().FindStringSubmatch(comment); m != nil {
 		return ignoreComment{rules: ruleList(m[2]), wholeFile: m[1] != ""}, true
 	}
 	return ignoreComment{}, false

@@ -1,11 +1,11 @@
 package transform
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // WorldWritable flags permissions that let any user write: chmod 777,
@@ -29,9 +29,9 @@ var WorldWritable = &Rule{
 	Check: checkWorldWritable,
 }
 
-var octalMode = regexp.MustCompile(`^[0-7]{3,4}$`)
+var octalMode = lazyre.New(`^[0-7]{3,4}$`)
 
-var umaskValue = regexp.MustCompile(`^[0-7]{1,4}$`)
+var umaskValue = lazyre.New(`^[0-7]{1,4}$`)
 
 func checkWorldWritable(p *Pass) {
 	for _, ins := range p.File.Instructions {
@@ -58,7 +58,7 @@ func checkWorldWritable(p *Pass) {
 				return // the first word that is not an option is the mode
 			}
 		case "umask":
-			if a, lit := c.Arg(1); lit && umaskValue.MatchString(a) {
+			if a, lit := c.Arg(1); lit && umaskValue().MatchString(a) {
 				if v, _ := strconv.ParseUint(a, 8, 32); v&0o002 == 0 {
 					p.ReportAt(c, "umask "+a+" makes every file created afterwards writable by every user", nil)
 				}
@@ -70,7 +70,7 @@ func checkWorldWritable(p *Pass) {
 // worldWritableMode reports whether a chmod mode grants write permission to
 // others without the sticky bit.
 func worldWritableMode(mode string) bool {
-	if octalMode.MatchString(mode) {
+	if octalMode().MatchString(mode) {
 		v, _ := strconv.ParseUint(mode, 8, 32)
 		return v&0o002 != 0 && v&0o1000 == 0
 	}
