@@ -7,11 +7,13 @@ DEMO := testdata/examples/python-flask/Dockerfile
 
 all: lint test build
 
+# harden and harden-build, its BuildKit companion for report and fix --build,
+# go side by side: harden looks for harden-build beside itself first.
 build:
-	$(GO) build -o bin/harden ./cmd/harden
+	$(GO) build -o bin/ ./cmd/harden ./cmd/harden-build
 
 install:
-	$(GO) install ./cmd/harden
+	$(GO) install ./cmd/harden ./cmd/harden-build
 
 # Unit, golden, property and CLI tests, plus the BuildKit end-to-end tests,
 # which skip themselves (with the reason) when not root or runc is missing

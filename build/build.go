@@ -161,7 +161,7 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 	if req.Name != "" {
 		dopts = append(dopts, progressui.WithPhase("Building "+req.Name), progressui.WithDesc(req.Name, req.Name))
 	}
-	display, err := progressui.NewDisplay(out, mode.display(), dopts...)
+	display, err := progressui.NewDisplay(out, displayMode(mode), dopts...)
 	if err != nil {
 		return fail(fmt.Errorf("progress %s: %w", mode, err))
 	}

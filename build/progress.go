@@ -1,35 +1,26 @@
 package build
 
 import (
-	"fmt"
 	"strings"
 
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
+
+	"github.com/harden-dev/harden/buildjob"
 )
 
-// ProgressMode selects how BuildKit's progress is shown.
-type ProgressMode string
+// ProgressMode selects how BuildKit's progress is shown; harden validates
+// it and harden-build shows it, so its values live in buildjob.
+type ProgressMode = buildjob.Progress
 
 const (
-	ProgressAuto  ProgressMode = "auto"  // tty when writing to a terminal, else plain
-	ProgressPlain ProgressMode = "plain" // one line per event, good for logs
-	ProgressTTY   ProgressMode = "tty"   // interactive; errors if not a terminal
-	ProgressQuiet ProgressMode = "quiet" // nothing
+	ProgressAuto  = buildjob.ProgressAuto
+	ProgressPlain = buildjob.ProgressPlain
+	ProgressTTY   = buildjob.ProgressTTY
+	ProgressQuiet = buildjob.ProgressQuiet
 )
 
-// ParseProgressMode validates a --progress value.
-func ParseProgressMode(s string) (ProgressMode, error) {
-	switch m := ProgressMode(s); m {
-	case ProgressAuto, ProgressPlain, ProgressTTY, ProgressQuiet:
-		return m, nil
-	case "":
-		return ProgressAuto, nil
-	}
-	return "", fmt.Errorf("invalid progress mode %q (want auto, plain, tty or quiet)", s)
-}
-
-func (m ProgressMode) display() progressui.DisplayMode {
+func displayMode(m ProgressMode) progressui.DisplayMode {
 	switch m {
 	case ProgressPlain:
 		return progressui.PlainMode

@@ -10,17 +10,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-func TestParseProgressMode(t *testing.T) {
-	for in, want := range map[string]ProgressMode{"": ProgressAuto, "auto": ProgressAuto, "plain": ProgressPlain, "tty": ProgressTTY, "quiet": ProgressQuiet} {
-		if got, err := ParseProgressMode(in); err != nil || got != want {
-			t.Errorf("ParseProgressMode(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := ParseProgressMode("rawjson"); err == nil {
-		t.Error("rawjson is not a harden progress mode")
-	}
-}
-
 func TestLogTailKeepsTheFailedStepsLastLines(t *testing.T) {
 	tail := newLogTail(3)
 	a, b := digest.FromString("a"), digest.FromString("b")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/buildjob"
 	"github.com/harden-dev/harden/config"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
@@ -130,6 +131,13 @@ func fixRun(opts *FixOptions) error {
 	if opts.Build && opts.PRBody == "" {
 		return usageError("--build adds a size report to --pr-body; give --pr-body FILE, or run harden report")
 	}
+	if opts.Build {
+		// Before anything is written: --write with a missing companion
+		// would otherwise change the files and then fail.
+		if _, err := buildjob.Find(); err != nil {
+			return &exitError{code: ExitFailure, err: err}
+		}
+	}
 	var configs config.Cache
 	var explicit *config.Config
 	if opts.ConfigFile != "" {
@@ -197,7 +205,7 @@ func fixRun(opts *FixOptions) error {
 		if opts.Build {
 			var built bool
 			if sizes, built, err = prSizeReports(opts, report); err != nil {
-				return &exitError{code: ExitFailure, err: err}
+				return err // harden-build has said why
 			}
 			failed = failed || !built
 		}

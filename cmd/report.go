@@ -1,23 +1,20 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"github.com/harden-dev/harden/ignore"
+	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 
-	"github.com/harden-dev/harden/build"
+	"github.com/harden-dev/harden/buildjob"
 	"github.com/harden-dev/harden/config"
+	"github.com/harden-dev/harden/ignore"
 	"github.com/harden-dev/harden/output"
-	"github.com/harden-dev/harden/report"
-	"github.com/harden-dev/harden/smoke"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -65,7 +62,8 @@ BuildKit is found through --buildkit-host, then $BUILDKIT_HOST, then buildkitd's
 the rootless socket and a Docker engine's socket; docker-container://, tcp:// and the
 other BuildKit connection helpers work. BuildKit's own progress goes to standard error,
 the report to standard output. The smoke check needs root and runc on this machine;
-without them it is reported as not run.
+without them it is reported as not run. The builds run in harden-build, harden's BuildKit
+companion, found through $HARDEN_BUILD, beside harden, or on PATH.
 
 Exit codes: 0 both images built and the hardened one passed its smoke check (or it was
 not run); 1 a build failed (the other is still reported) or the hardened image failed its
@@ -107,12 +105,11 @@ could not run.`,
 }
 
 func reportRun(opts *ReportOptions) error {
-	s := opts.Streams
-	format, err := report.ParseFormat(opts.Format)
+	format, err := buildjob.ParseFormat(opts.Format)
 	if err != nil {
 		return usageError("--format: %v", err)
 	}
-	progress, err := build.ParseProgressMode(opts.Progress)
+	progress, err := buildjob.ParseProgress(opts.Progress)
 	if err != nil {
 		return usageError("--progress: %v", err)
 	}
@@ -120,11 +117,11 @@ func reportRun(opts *ReportOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	var smokeOpts *smoke.Options
+	var smokeCheck *buildjob.Smoke
 	if !opts.NoSmoke {
-		smokeOpts = &smoke.Options{}
+		smokeCheck = &buildjob.Smoke{Required: opts.Smoke != ""}
 		if opts.Smoke != "" {
-			if smokeOpts.Exec, err = parseSmokeCommand(opts.Smoke); err != nil {
+			if smokeCheck.Exec, err = parseSmokeCommand(opts.Smoke); err != nil {
 				return usageError("--smoke: %v", err)
 			}
 		}
@@ -137,102 +134,80 @@ func reportRun(opts *ReportOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	// Finding the companion before hardening spares the user a list of
+	// changes followed by "cannot build".
+	if _, err := buildjob.Find(); err != nil {
+		return &exitError{code: ExitFailure, err: err}
+	}
 
 	hardened, err := hardenForReport(opts, rules, level)
 	if err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	client, err := build.Connect(ctx, opts.BuildKitHost, build.ConnectOptions{})
-	if err != nil {
-		return &exitError{code: ExitFailure, err: err}
-	}
-	defer client.Close()
-
-	r, err := report.Run(ctx, client, hardened, report.Options{
+	return runBuildJob(opts.Streams, opts.Streams.Out, buildjob.Job{
+		Kind: buildjob.KindReport, BuildKitHost: opts.BuildKitHost, Inputs: []buildjob.Input{hardened},
 		BuildArgs: buildArgs, Target: opts.Target, Platform: opts.Platform, NoCache: opts.NoCache,
-		Progress: progress, ProgressOut: s.ErrOut, LayoutDir: opts.LayoutDir, Smoke: smokeOpts,
+		Progress: progress, Format: format, LayoutDir: opts.LayoutDir, Smoke: smokeCheck,
 	})
-	if err != nil {
-		return err
+}
+
+// runBuildJob runs harden-build and passes its exit code on. It has said
+// what went wrong itself, so a failure returns a silent exit code.
+func runBuildJob(s *Streams, out io.Writer, job buildjob.Job) error {
+	code, err := buildjob.Run(job, out, s.ErrOut)
+	switch {
+	case err != nil:
+		return &exitError{code: ExitFailure, err: err}
+	case code != buildjob.ExitOK:
+		return exitCode(code)
 	}
-	if err := r.Write(s.Out, format); err != nil {
-		return err
-	}
-	return reportExit(s, r, format, opts.Smoke != "")
+	return nil
 }
 
 // hardenForReport runs the fix pipeline on the one target, in memory, and
 // lists the changes as fix does.
-func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transform.Level) (report.Input, error) {
+func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transform.Level) (buildjob.Input, error) {
 	targets, errs := findTargets([]string{opts.Path}, false, false)
 	if len(errs) > 0 {
-		return report.Input{}, errs[0]
+		return buildjob.Input{}, errs[0]
 	}
 	t := targets[0]
 	contextDir := contextDirOf(t, opts.ContextDir)
 	if contextDir == "" {
-		return report.Input{}, usageError("standard input needs --context: the images are built from a context folder")
+		return buildjob.Input{}, usageError("standard input needs --context: the images are built from a context folder")
 	}
 	var configs config.Cache
 	var cfg *config.Config
 	var err error
 	if opts.ConfigFile != "" {
 		if cfg, err = configs.Load(opts.ConfigFile); err != nil {
-			return report.Input{}, usageError("%v", err)
+			return buildjob.Input{}, usageError("%v", err)
 		}
 	} else if cfg, err = configFor(t, opts.ContextDir, nil, &configs); err != nil {
-		return report.Input{}, err
+		return buildjob.Input{}, err
 	}
 	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, level)
 	if err != nil {
-		return report.Input{}, err
+		return buildjob.Input{}, err
 	}
 	res, err := transform.FixFile(p.file, p.options)
 	if err != nil {
-		return report.Input{}, err
+		return buildjob.Input{}, err
 	}
 	if !opts.Quiet {
 		summarize(opts.Streams.ErrOut, fileResult{target: t, res: res})
 	}
-	in := report.Input{Dockerfile: displayName(t), ContextDir: contextDir, Original: res.Input, Hardened: res.Output, Changes: len(res.Changes)}
+	in := buildjob.Input{Dockerfile: displayName(t), ContextDir: contextDir, Original: res.Input, Hardened: res.Output, Changes: len(res.Changes)}
 	if !t.stdin {
 		// Each build gets the ignore file it would really have: the user's
 		// for the original, the one harden fix writes for the hardened file.
 		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, res.File, ignore.Options{Ecosystems: ignoreEcosystems(p.facts)})
 		if err != nil {
-			return report.Input{}, err
+			return buildjob.Input{}, err
 		}
 		in.OriginalIgnore, in.HardenedIgnore = planned.Old, planned.New
 	}
 	return in, nil
-}
-
-// reportExit turns the report into the exit status, explaining on standard
-// error what the chosen format may not show to a person.
-func reportExit(s *Streams, r *report.Report, format report.Format, smokeAsked bool) error {
-	if format != report.FormatText {
-		for _, side := range []struct {
-			name string
-			img  report.Image
-		}{{report.Original, r.Original}, {report.Hardened, r.Hardened}} {
-			if f := side.img.Error; f != nil {
-				fmt.Fprintln(s.ErrOut, "harden:", (&build.BuildError{Name: side.name, Step: f.Step, Log: f.Log, Err: errors.New(f.Message)}).Error())
-			}
-		}
-	}
-	if r.Smoke.Status == report.SmokeUnavailable && r.Hardened.Built {
-		fmt.Fprintf(s.ErrOut, "harden: the smoke check did not run: %s\n", r.Smoke.Reason)
-		if smokeAsked {
-			return exitCode(ExitFailure)
-		}
-	}
-	if r.Failed() {
-		return exitCode(ExitFound)
-	}
-	return nil
 }
 
 // parseBuildArgs reads --build-arg values. KEY alone takes its value from
@@ -287,45 +262,33 @@ func parseSmokeCommand(s string) ([]string, error) {
 	return expand.Fields(nil, call.Args...)
 }
 
-// prSizeReports is fix --build: it builds the original and the hardened
-// version of every file fix changed, smoke-checks the hardened image, and
-// returns the reports' Markdown for the pull-request body. ok is false when
-// a build or a smoke check failed, so that a bot does not open the request
-// blindly; the Markdown says what failed.
+// prSizeReports is fix --build: harden-build builds the original and the
+// hardened version of every file fix changed, smoke-checks the hardened
+// image, and returns the reports' Markdown for the pull-request body. ok is
+// false when a build or a smoke check failed, so that a bot does not open
+// the request blindly; the Markdown says what failed.
 func prSizeReports(opts *FixOptions, files []output.FixFile) (markdown string, ok bool, err error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	var client *build.Client
-	var b strings.Builder
-	ok = true
+	var inputs []buildjob.Input
 	for _, f := range files {
 		if f.Err != nil || f.Result == nil || !f.Result.Changed() || f.Path == "<stdin>" && opts.ContextDir == "" {
 			continue
 		}
-		if client == nil {
-			if client, err = build.Connect(ctx, opts.BuildKitHost, build.ConnectOptions{}); err != nil {
-				return "", false, err
-			}
-			defer client.Close()
-		}
-		in := report.Input{
+		inputs = append(inputs, buildjob.Input{
 			Dockerfile: f.Path, ContextDir: contextDirOf(target{path: f.Path, stdin: f.Path == "<stdin>"}, opts.ContextDir),
 			Original: f.Result.Input, Hardened: f.Result.Output, Changes: len(f.Result.Changes),
-		}
-		r, err := report.Run(ctx, client, in, report.Options{Smoke: &smoke.Options{}})
-		if err != nil {
-			return "", false, err
-		}
-		if r.Failed() {
-			ok = false
-			fmt.Fprintf(opts.Streams.ErrOut, "harden: %s: the original or the hardened image failed to build or to start; the pull-request body says which\n", f.Path)
-		}
-		if b.Len() > 0 {
-			b.WriteString("\n")
-		}
-		if err := r.WriteMarkdown(&b); err != nil {
-			return "", false, err
-		}
+		})
 	}
-	return b.String(), ok, nil
+	if len(inputs) == 0 {
+		return "", true, nil
+	}
+	var b strings.Builder
+	err = runBuildJob(opts.Streams, &b, buildjob.Job{
+		Kind: buildjob.KindPullRequest, BuildKitHost: opts.BuildKitHost, Inputs: inputs,
+		Progress: buildjob.ProgressQuiet, Smoke: &buildjob.Smoke{},
+	})
+	var exit *exitError
+	if errors.As(err, &exit) && exit.code == ExitFound {
+		return b.String(), false, nil
+	}
+	return b.String(), err == nil, err
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -109,6 +110,33 @@ func TestReportUsageAndUnreachableExitTwo(t *testing.T) {
 		}
 		if tc.args[0] == "report" && out.Len() > 0 {
 			t.Errorf("%q: printed a report without builds:\n%s", tc.args, out.String())
+		}
+	}
+}
+
+// Without harden-build, report and fix --build say how to install it, exit
+// 2, and report does not harden first only to fail after.
+func TestBuildCommandsWithoutTheCompanion(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, "Dockerfile", "FROM python:3.11\nCOPY . .\nRUN pip install flask\nCMD [\"python\", \"app.py\"]\n")
+	t.Setenv("HARDEN_BUILD", dir+"/no-such-program")
+	for _, args := range [][]string{{"report", "."}, {"fix", "--write", "--pr-body", "pr.md", "--build", "."}} {
+		var out, errOut bytes.Buffer
+		if code := Run(&Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args); code != ExitFailure {
+			t.Errorf("%q: exit %d, want %d; stderr:\n%s", args, code, ExitFailure, errOut.String())
+		}
+		if want := "HARDEN_BUILD=" + dir + "/no-such-program"; !strings.Contains(errOut.String(), want) {
+			t.Errorf("%q: stderr lacks %q:\n%s", args, want, errOut.String())
+		}
+		if out.Len() > 0 || strings.Contains(errOut.String(), "(HD") {
+			t.Errorf("%q: hardened or printed before finding harden-build:\nstdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+		}
+		if got, err := os.ReadFile("Dockerfile"); err != nil || !strings.Contains(string(got), "pip install flask\n") {
+			t.Errorf("%q: the Dockerfile changed (%v):\n%s", args, err, got)
+		}
+		if _, err := os.Stat("pr.md"); err == nil {
+			t.Errorf("%q: wrote pr.md", args)
 		}
 	}
 }

@@ -5,12 +5,18 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/harden-dev/harden/report"
 )
 
-// TestMain lets testscript run harden in-process as the "harden" command.
+// TestMain lets testscript run harden and its BuildKit companion in-process
+// as the "harden" and "harden-build" commands. testscript puts both on PATH
+// for the whole test binary, so the tests that call Run directly find
+// harden-build the way an installed harden does.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"harden": func() { os.Exit(Main(System())) },
+		"harden":       func() { os.Exit(Main(System())) },
+		"harden-build": func() { os.Exit(report.Serve(os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 

@@ -2,8 +2,9 @@ package report
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
+
+	"github.com/harden-dev/harden/buildjob"
 )
 
 // jsonReport is the report as machines read it: everything Report holds,
@@ -29,25 +30,15 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(out)
 }
 
-// Format is an output format of the report.
-type Format string
+// Format is an output format of the report; harden validates it and
+// harden-build renders it, so its values live in buildjob.
+type Format = buildjob.Format
 
 const (
-	FormatText     Format = "text"
-	FormatMarkdown Format = "markdown"
-	FormatJSON     Format = "json"
+	FormatText     = buildjob.FormatText
+	FormatMarkdown = buildjob.FormatMarkdown
+	FormatJSON     = buildjob.FormatJSON
 )
-
-// ParseFormat validates a --format value.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatText, FormatMarkdown, FormatJSON:
-		return f, nil
-	case "md":
-		return FormatMarkdown, nil
-	}
-	return "", fmt.Errorf("unknown format %q (want text, markdown or json)", s)
-}
 
 // Write renders the report in format f.
 func (r *Report) Write(w io.Writer, f Format) error {

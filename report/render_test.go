@@ -173,14 +173,3 @@ func TestFormatters(t *testing.T) {
 		t.Errorf("size delta %q", got)
 	}
 }
-
-func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"text": FormatText, "markdown": FormatMarkdown, "md": FormatMarkdown, "json": FormatJSON} {
-		if got, err := ParseFormat(in); err != nil || got != want {
-			t.Errorf("ParseFormat(%q) = %q, %v", in, got, err)
-		}
-	}
-	if _, err := ParseFormat("sarif"); err == nil {
-		t.Error("sarif accepted")
-	}
-}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/harden-dev/harden/build"
 	"github.com/harden-dev/harden/smoke"
+
+	"github.com/harden-dev/harden/buildjob"
 )
 
 // Builder builds one image; *build.Client is the real one.
@@ -28,22 +30,9 @@ type Builder interface {
 // SmokeFunc starts an image and checks it; smoke.Run is the real one.
 type SmokeFunc func(ctx context.Context, img v1.Image, opts smoke.Options) (*smoke.Report, error)
 
-// Input is the pair of Dockerfiles to compare.
-type Input struct {
-	// Dockerfile is the path the user named, for headings.
-	Dockerfile string
-	// ContextDir is the build context both builds use.
-	ContextDir string
-	// Original and Hardened are the two files' contents; the hardened one
-	// only ever lives in memory.
-	Original, Hardened []byte
-	// OriginalIgnore and HardenedIgnore are the ignore files each build
-	// uses (nil: the context's .dockerignore): the user's own for the
-	// original, the one harden fix would write for the hardened file.
-	OriginalIgnore, HardenedIgnore []byte
-	// Changes is how many changes harden made.
-	Changes int
-}
+// Input is one Dockerfile to build before and after hardening; harden
+// fills it in and hands it over in a buildjob.Job.
+type Input = buildjob.Input
 
 // Options tune Run; the zero value builds both images quietly and skips the
 // smoke check.

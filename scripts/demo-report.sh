@@ -118,6 +118,7 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$tmp/harden" ./cmd/harden
+go build -o "$tmp/harden-build" ./cmd/harden-build  # harden report runs it from beside harden
 go build -o "$tmp/bkdev" ./internal/bktest/bkdev
 
 # The bundled example with the two lines PyPI's absence forces: the app uses
