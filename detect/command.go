@@ -4,6 +4,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -12,24 +13,26 @@ import (
 
 // programs maps the programs found in RUN, CMD and ENTRYPOINT (and
 // Procfiles) to the ecosystem they belong to.
-var programs = map[string]Ecosystem{
-	"pip": Python, "pip3": Python, "python": Python, "python3": Python, "poetry": Python,
-	"pipenv": Python, "uv": Python, "pdm": Python, "hatch": Python, "gunicorn": Python,
-	"uvicorn": Python, "hypercorn": Python, "daphne": Python, "waitress-serve": Python,
-	"granian": Python, "flask": Python, "django-admin": Python, "celery": Python,
-	"npm": Node, "npx": Node, "yarn": Node, "pnpm": Node, "bun": Node, "node": Node,
-	"corepack": Node, "next": Node, "nest": Node, "pm2": Node, "pm2-runtime": Node,
-	"go":  Go,
-	"mvn": Java, "mvnw": Java, "gradle": Java, "gradlew": Java, "java": Java, "jlink": Java,
-	"bundle": Ruby, "bundler": Ruby, "gem": Ruby, "rails": Ruby, "rake": Ruby, "ruby": Ruby,
-	"puma": Ruby, "unicorn": Ruby, "rackup": Ruby, "passenger": Ruby,
-	"cargo": Rust, "rustup": Rust, "rustc": Rust,
-	"composer": PHP, "php": PHP, "php-fpm": PHP, "apache2-foreground": PHP, "frankenphp": PHP,
-	"docker-php-ext-install": PHP, "docker-php-ext-enable": PHP, "docker-php-ext-configure": PHP,
-	"pecl":   PHP,
-	"dotnet": DotNet,
-	"nginx":  Static, "httpd": Static, "httpd-foreground": Static, "caddy": Static,
-}
+var programs = sync.OnceValue(func() map[string]Ecosystem {
+	return map[string]Ecosystem{
+		"pip": Python, "pip3": Python, "python": Python, "python3": Python, "poetry": Python,
+		"pipenv": Python, "uv": Python, "pdm": Python, "hatch": Python, "gunicorn": Python,
+		"uvicorn": Python, "hypercorn": Python, "daphne": Python, "waitress-serve": Python,
+		"granian": Python, "flask": Python, "django-admin": Python, "celery": Python,
+		"npm": Node, "npx": Node, "yarn": Node, "pnpm": Node, "bun": Node, "node": Node,
+		"corepack": Node, "next": Node, "nest": Node, "pm2": Node, "pm2-runtime": Node,
+		"go":  Go,
+		"mvn": Java, "mvnw": Java, "gradle": Java, "gradlew": Java, "java": Java, "jlink": Java,
+		"bundle": Ruby, "bundler": Ruby, "gem": Ruby, "rails": Ruby, "rake": Ruby, "ruby": Ruby,
+		"puma": Ruby, "unicorn": Ruby, "rackup": Ruby, "passenger": Ruby,
+		"cargo": Rust, "rustup": Rust, "rustc": Rust,
+		"composer": PHP, "php": PHP, "php-fpm": PHP, "apache2-foreground": PHP, "frankenphp": PHP,
+		"docker-php-ext-install": PHP, "docker-php-ext-enable": PHP, "docker-php-ext-configure": PHP,
+		"pecl":   PHP,
+		"dotnet": DotNet,
+		"nginx":  Static, "httpd": Static, "httpd-foreground": Static, "caddy": Static,
+	}
+})
 
 // programName is a command word's program name: its base name, with
 // version suffixes folded ("python3.12" and "pip3.12" are python and pip).
@@ -50,13 +53,15 @@ var (
 )
 
 // packageManagers names the package manager a build command uses.
-var packageManagers = map[string]string{
-	"pip": "pip", "poetry": "poetry", "pipenv": "pipenv", "uv": "uv", "pdm": "pdm", "hatch": "hatch",
-	"npm": "npm", "yarn": "yarn", "pnpm": "pnpm", "bun": "bun",
-	"mvn": "maven", "mvnw": "maven", "gradle": "gradle", "gradlew": "gradle",
-	"bundle": "bundler", "bundler": "bundler", "cargo": "cargo", "composer": "composer",
-	"dotnet": "nuget", "go": "go",
-}
+var packageManagers = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"pip": "pip", "poetry": "poetry", "pipenv": "pipenv", "uv": "uv", "pdm": "pdm", "hatch": "hatch",
+		"npm": "npm", "yarn": "yarn", "pnpm": "pnpm", "bun": "bun",
+		"mvn": "maven", "mvnw": "maven", "gradle": "gradle", "gradlew": "gradle",
+		"bundle": "bundler", "bundler": "bundler", "cargo": "cargo", "composer": "composer",
+		"dotnet": "nuget", "go": "go",
+	}
+})
 
 // launch is what a start command says about the application.
 type launch struct {
@@ -73,18 +78,22 @@ type launch struct {
 }
 
 // runWrappers start the command in their arguments.
-var runWrappers = map[string]int{
-	// name: words of its own to skip after it
-	"exec": 0, "dumb-init": 0, "tini": 0, "--": 0, "nohup": 0, "catatonit": 0,
-	"gosu": 1, "su-exec": 1, "setpriv": 0, "chpst": 0,
-}
+var runWrappers = sync.OnceValue(func() map[string]int {
+	return map[string]int{
+		// name: words of its own to skip after it
+		"exec": 0, "dumb-init": 0, "tini": 0, "--": 0, "nohup": 0, "catatonit": 0,
+		"gosu": 1, "su-exec": 1, "setpriv": 0, "chpst": 0,
+	}
+})
 
 // runnerPrefixes run the command after them inside the project's
 // environment ("poetry run gunicorn ...", "bundle exec puma").
-var runnerPrefixes = map[string]string{
-	"poetry": "run", "uv": "run", "pipenv": "run", "pdm": "run", "hatch": "run",
-	"bundle": "exec", "npx": "", "pnpx": "", "bunx": "",
-}
+var runnerPrefixes = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"poetry": "run", "uv": "run", "pipenv": "run", "pdm": "run", "hatch": "run",
+		"bundle": "exec", "npx": "", "pnpx": "", "bunx": "",
+	}
+})
 
 // readLaunch reads a start command given as words.
 func readLaunch(words []string) launch {
@@ -94,7 +103,7 @@ func readLaunch(words []string) launch {
 		return l
 	}
 	prog := programName(w[0])
-	if sub, ok := runnerPrefixes[prog]; ok && len(w) > 1 && (sub == "" || w[1] == sub) {
+	if sub, ok := runnerPrefixes()[prog]; ok && len(w) > 1 && (sub == "" || w[1] == sub) {
 		skip := 2
 		if sub == "" {
 			skip = 1
@@ -102,7 +111,7 @@ func readLaunch(words []string) launch {
 		if len(w) > skip {
 			inner := readLaunch(w[skip:])
 			if inner.eco == "" {
-				inner.eco = programs[prog]
+				inner.eco = programs()[prog]
 			}
 			if inner.entry != nil {
 				inner.entry.Command = words
@@ -124,7 +133,7 @@ func readLaunch(words []string) launch {
 		}
 		return l
 	}
-	l.program, l.eco = prog, programs[prog]
+	l.program, l.eco = prog, programs()[prog]
 	args := w[1:]
 	switch prog {
 	case "python":
@@ -205,7 +214,7 @@ func skipWrappers(words []string) []string {
 			}
 			continue
 		}
-		n, ok := runWrappers[name]
+		n, ok := runWrappers()[name]
 		if !ok {
 			return words
 		}
@@ -295,7 +304,7 @@ func (l *launch) python(args []string) {
 		switch {
 		case a == "-m" && i+1 < len(args):
 			mod := args[i+1]
-			if _, ok := programs[mod]; ok && mod != "python" && mod != "pip" {
+			if _, ok := programs()[mod]; ok && mod != "python" && mod != "pip" {
 				inner := readLaunch(append([]string{mod}, args[i+2:]...))
 				inner.program = "python"
 				if inner.entry != nil {
@@ -329,16 +338,18 @@ func (l *launch) python(args []string) {
 
 // serverOptsWithValue are the options of Python servers that take a
 // value, so that their values are not taken for the application.
-var serverOptsWithValue = map[string]bool{
-	"-b": true, "--bind": true, "-w": true, "--workers": true, "-k": true, "--worker-class": true,
-	"-c": true, "--config": true, "--chdir": true, "-t": true, "--timeout": true, "--threads": true,
-	"--log-level": true, "--access-logfile": true, "--error-logfile": true, "-e": true, "--env": true,
-	"--pythonpath": true, "--host": true, "--port": true, "-p": true, "--uds": true, "--fd": true,
-	"--root-path": true, "--app-dir": true, "--log-config": true, "--workers-kill-timeout": true,
-	"--forwarded-allow-ips": true, "--proxy-headers-ip": true, "--interface": true, "--listen": true,
-	"--keep-alive": true, "--graceful-timeout": true, "--max-requests": true, "--limit-concurrency": true,
-	"-u": true, "--user": true, "-g": true, "--group": true, "--name": true, "-n": true,
-}
+var serverOptsWithValue = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"-b": true, "--bind": true, "-w": true, "--workers": true, "-k": true, "--worker-class": true,
+		"-c": true, "--config": true, "--chdir": true, "-t": true, "--timeout": true, "--threads": true,
+		"--log-level": true, "--access-logfile": true, "--error-logfile": true, "-e": true, "--env": true,
+		"--pythonpath": true, "--host": true, "--port": true, "-p": true, "--uds": true, "--fd": true,
+		"--root-path": true, "--app-dir": true, "--log-config": true, "--workers-kill-timeout": true,
+		"--forwarded-allow-ips": true, "--proxy-headers-ip": true, "--interface": true, "--listen": true,
+		"--keep-alive": true, "--graceful-timeout": true, "--max-requests": true, "--limit-concurrency": true,
+		"-u": true, "--user": true, "-g": true, "--group": true, "--name": true, "-n": true,
+	}
+})
 
 var appObject = lazyre.New(`^[A-Za-z_][\w.]*(:[\w.()'"=, ]+)?$`)
 
@@ -355,7 +366,7 @@ func (l *launch) pythonServer(prog string, args []string) {
 		switch {
 		case strings.HasPrefix(a, "-") && hasVal:
 			l.serverOpt(name, val)
-		case serverOptsWithValue[a] && i+1 < len(args):
+		case serverOptsWithValue()[a] && i+1 < len(args):
 			l.serverOpt(a, args[i+1])
 			i++
 		case strings.HasPrefix(a, "-"):

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/dockerfile"
@@ -572,15 +573,17 @@ func (a *app) hasManifest(dir string) bool {
 // manifestNames are the files that make a folder an application. A
 // lone index.html or index.php does not: it is a document root, which the
 // static and PHP detectors look for below the application's folder.
-var manifestNames = map[string]bool{
-	"package.json": true, "pyproject.toml": true, "requirements.txt": true, "Pipfile": true,
-	"setup.py": true, "setup.cfg": true, "go.mod": true, "pom.xml": true, "build.gradle": true,
-	"build.gradle.kts": true, "settings.gradle": true, "settings.gradle.kts": true, "Gemfile": true,
-	"Cargo.toml": true, "composer.json": true, "global.json": true, "hugo.toml": true,
-}
+var manifestNames = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"package.json": true, "pyproject.toml": true, "requirements.txt": true, "Pipfile": true,
+		"setup.py": true, "setup.cfg": true, "go.mod": true, "pom.xml": true, "build.gradle": true,
+		"build.gradle.kts": true, "settings.gradle": true, "settings.gradle.kts": true, "Gemfile": true,
+		"Cargo.toml": true, "composer.json": true, "global.json": true, "hugo.toml": true,
+	}
+})
 
 func isManifestName(name string) bool {
-	if manifestNames[name] {
+	if manifestNames()[name] {
 		return true
 	}
 	ext := path.Ext(name)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
@@ -259,7 +260,7 @@ func (d *dockerfileFacts) readRun(cmd *dockerfile.Command, weight int, seen map[
 		return
 	}
 	prog := programName(words[0])
-	eco, ok := programs[prog]
+	eco, ok := programs()[prog]
 	if !ok {
 		return
 	}
@@ -272,7 +273,7 @@ func (d *dockerfileFacts) readRun(cmd *dockerfile.Command, weight int, seen map[
 		seen[eco] = true
 		d.signal(eco, weight, line, "RUN "+text)
 	}
-	if pm, ok := packageManagers[prog]; ok && installs(prog, words) {
+	if pm, ok := packageManagers()[prog]; ok && installs(prog, words) {
 		if _, set := d.pm[eco]; !set {
 			d.pm[eco] = hint{pm, Evidence{File: d.name, Line: line, Why: "RUN " + text + " installs with " + pm}}
 		}
@@ -393,7 +394,9 @@ func (d *dockerfileFacts) setVenv(why Evidence, what string) {
 }
 
 // goBuildOptsWithValue are the go build options that take a value.
-var goBuildOptsWithValue = map[string]bool{"-o": true, "-ldflags": true, "-gcflags": true, "-tags": true, "-mod": true, "-p": true, "-asmflags": true, "-buildmode": true, "-compiler": true, "-gccgoflags": true, "-installsuffix": true, "-modfile": true, "-overlay": true, "-pgo": true, "-pkgdir": true, "-toolexec": true, "-C": true}
+var goBuildOptsWithValue = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{"-o": true, "-ldflags": true, "-gcflags": true, "-tags": true, "-mod": true, "-p": true, "-asmflags": true, "-buildmode": true, "-compiler": true, "-gccgoflags": true, "-installsuffix": true, "-modfile": true, "-overlay": true, "-pgo": true, "-pkgdir": true, "-toolexec": true, "-C": true}
+})
 
 func (d *dockerfileFacts) readGoBuild(args []string, why Evidence) {
 	b := goBuild{why: why}
@@ -406,7 +409,7 @@ func (d *dockerfileFacts) readGoBuild(args []string, why Evidence) {
 		case a == "-o" && i+1 < len(args):
 			b.output = args[i+1]
 			i++
-		case goBuildOptsWithValue[a]:
+		case goBuildOptsWithValue()[a]:
 			i++
 		case strings.HasPrefix(a, "-"):
 		case b.pkg == "" && a != "$":
@@ -577,6 +580,6 @@ func isWrapperScript(words []string) bool {
 		return false
 	}
 	name := path.Base(words[0])
-	_, wrapper := runWrappers[name]
+	_, wrapper := runWrappers()[name]
 	return wrapper || strings.HasSuffix(name, ".sh") || strings.Contains(name, "entrypoint")
 }

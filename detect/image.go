@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/internal/lazyre"
-	"strings"
 )
 
 // Tri is a yes/no answer that may be unknown; it is null in JSON when unknown.
@@ -125,7 +127,7 @@ var (
 	ubiWord      = lazyre.New(`^ubi([0-9]+)$`)
 	azureWord    = lazyre.New(`^(?:azurelinux|cbl-mariner)([0-9.]*)$`)
 	jdkWord      = lazyre.New(`^(?:jdk|jre|java)([0-9]+)$`)
-	javaVendors  = map[string]bool{"temurin": true, "openjdk": true, "amazoncorretto": true, "corretto": true, "sapmachine": true, "semeru": true, "graal": true, "liberica": true, "zulu": true}
+	javaVendors  = []string{"temurin", "openjdk", "amazoncorretto", "corretto", "sapmachine", "semeru", "graal", "liberica", "zulu"}
 	dockerMirror = []string{"public.ecr.aws/docker/library/", "mirror.gcr.io/library/", "mirror.gcr.io/"}
 )
 
@@ -161,7 +163,7 @@ func Image(ref string) ImageFacts {
 		tag = "latest"
 	}
 	words := parseTag(tag)
-	if fam, ok := families[name]; ok {
+	if fam, ok := families()[name]; ok {
 		f.applyFamily(fam, words)
 		return f
 	}
@@ -215,7 +217,7 @@ func parseTag(tag string) tagInfo {
 				continue
 			}
 		}
-		if tw, ok := tagWords[w]; ok {
+		if tw, ok := tagWords()[w]; ok {
 			if tw.distro != "" && t.distro == "" {
 				t.distro, t.distroRel = tw.distro, tw.release
 			}
@@ -242,7 +244,7 @@ func parseTag(tag string) tagInfo {
 			t.distro, t.distroRel = "azurelinux", azureWord().FindStringSubmatch(w)[1]
 		case jdkWord().MatchString(w):
 			t.javaVersion = jdkWord().FindStringSubmatch(w)[1]
-		case javaVendors[w] && i+1 < len(words) && versionWord().MatchString(words[i+1]):
+		case slices.Contains(javaVendors, w) && i+1 < len(words) && versionWord().MatchString(words[i+1]):
 			t.javaVersion = versionWord().FindStringSubmatch(words[i+1])[1]
 		case w == "nonroot":
 			t.nonroot = true
@@ -259,7 +261,7 @@ func parseTag(tag string) tagInfo {
 
 func (f *ImageFacts) setDistro(d string) {
 	f.Distro = d
-	if info, ok := distros[d]; ok {
+	if info, ok := distros()[d]; ok {
 		f.PackageManager, f.Shell = info.pm, info.shell
 	} else {
 		f.PackageManager, f.Shell = "unknown", TriUnknown
@@ -453,7 +455,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 
 // runtimeFromPath sets the runtime named by a repository's last part.
 func (f *ImageFacts) runtimeFromPath(word string, t tagInfo) {
-	rt, ok := pathRuntimes[word]
+	rt, ok := pathRuntimes()[word]
 	if !ok {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/internal/lazyre"
 )
@@ -20,7 +21,9 @@ var pythonServers = []string{"gunicorn", "uvicorn", "hypercorn", "daphne", "wait
 var asgiFrameworks = map[string]bool{"fastapi": true, "starlette": true, "quart": true, "sanic": true}
 
 // pythonDefaultPorts are where each framework's usual server listens.
-var pythonDefaultPorts = map[string]int{"django": 8000, "fastapi": 8000, "starlette": 8000, "flask": 5000, "quart": 5000, "sanic": 8000, "streamlit": 8501, "aiohttp": 8080, "tornado": 8888}
+var pythonDefaultPorts = sync.OnceValue(func() map[string]int {
+	return map[string]int{"django": 8000, "fastapi": 8000, "starlette": 8000, "flask": 5000, "quart": 5000, "sanic": 8000, "streamlit": 8501, "aiohttp": 8080, "tornado": 8888}
+})
 
 // pythonLockfiles name the package manager that writes them.
 var pythonLockfiles = []struct{ file, pm string }{
@@ -419,7 +422,7 @@ func pythonPort(framework, server string) int {
 	if p, ok := serverDefaultPorts[server]; ok {
 		return p
 	}
-	return pythonDefaultPorts[framework]
+	return pythonDefaultPorts()[framework]
 }
 
 func applyPythonLaunch(py *PythonFacts, h *hit, l launch) {

@@ -32,16 +32,18 @@ const (
 
 // skipDirs hold dependencies, caches, history and build output, never the
 // application's own manifests.
-var skipDirs = map[string]bool{
-	".git": true, ".hg": true, ".svn": true,
-	"node_modules": true, "bower_components": true, ".pnpm-store": true, ".yarn": true,
-	"vendor": true, ".bundle": true,
-	".venv": true, "venv": true, "__pycache__": true, "site-packages": true,
-	".tox": true, ".nox": true, ".mypy_cache": true, ".pytest_cache": true, ".ruff_cache": true,
-	"target": true, ".gradle": true, ".m2": true, "obj": true,
-	".next": true, ".nuxt": true, ".svelte-kit": true, ".angular": true, ".turbo": true, ".cache": true,
-	".idea": true, ".terraform": true, "coverage": true,
-}
+var skipDirs = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		".git": true, ".hg": true, ".svn": true,
+		"node_modules": true, "bower_components": true, ".pnpm-store": true, ".yarn": true,
+		"vendor": true, ".bundle": true,
+		".venv": true, "venv": true, "__pycache__": true, "site-packages": true,
+		".tox": true, ".nox": true, ".mypy_cache": true, ".pytest_cache": true, ".ruff_cache": true,
+		"target": true, ".gradle": true, ".m2": true, "obj": true,
+		".next": true, ".nuxt": true, ".svelte-kit": true, ".angular": true, ".turbo": true, ".cache": true,
+		".idea": true, ".terraform": true, "coverage": true,
+	}
+})
 
 // scan is a bounded listing of a build context plus size-limited reads.
 // Problems become notes; nothing here fails detection.
@@ -100,7 +102,7 @@ func (s *scan) walk() {
 				}
 				p := join(dir, e.Name())
 				if e.IsDir() {
-					if !skipDirs[e.Name()] && depth < maxDepth {
+					if !skipDirs()[e.Name()] && depth < maxDepth {
 						next = append(next, p)
 					}
 					continue
@@ -196,7 +198,7 @@ func (s *scan) exists(p string) bool {
 
 func underSkipped(p string) bool {
 	for part := range strings.SplitSeq(p, "/") {
-		if skipDirs[part] {
+		if skipDirs()[part] {
 			return true
 		}
 	}

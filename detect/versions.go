@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/internal/lazyre"
 )
@@ -241,19 +242,21 @@ func settleVersions(claims []versionClaim) (map[string]Version, []string, []Evid
 }
 
 // versionKeys are the Versions keys of each ecosystem's runtimes and tools.
-var versionKeys = map[Ecosystem][]string{
-	Python: {"python", "poetry", "uv"},
-	Node:   {"node", "bun", "npm", "yarn", "pnpm"},
-	Go:     {"go"},
-	Java:   {"java", "maven", "gradle"},
-	Ruby:   {"ruby", "bundler"},
-	Rust:   {"rust"},
-	PHP:    {"php"},
-	DotNet: {"dotnet", "dotnet-sdk"},
-}
+var versionKeys = sync.OnceValue(func() map[Ecosystem][]string {
+	return map[Ecosystem][]string{
+		Python: {"python", "poetry", "uv"},
+		Node:   {"node", "bun", "npm", "yarn", "pnpm"},
+		Go:     {"go"},
+		Java:   {"java", "maven", "gradle"},
+		Ruby:   {"ruby", "bundler"},
+		Rust:   {"rust"},
+		PHP:    {"php"},
+		DotNet: {"dotnet", "dotnet-sdk"},
+	}
+})
 
 // keyOf reports whether a Versions key belongs to an ecosystem.
-func keyOf(key string, e Ecosystem) bool { return slices.Contains(versionKeys[e], key) }
+func keyOf(key string, e Ecosystem) bool { return slices.Contains(versionKeys()[e], key) }
 
 // readPinFile reads a one-line version file such as .python-version or
 // .nvmrc: the first line that is not blank or a comment.
@@ -297,12 +300,14 @@ func path2name(p string) string {
 }
 
 // toolVersionsKeys maps asdf/mise tool names to harden's version keys.
-var toolVersionsKeys = map[string]string{
-	"python": "python", "nodejs": "node", "node": "node", "golang": "go", "go": "go",
-	"java": "java", "ruby": "ruby", "rust": "rust", "php": "php", "dotnet": "dotnet-sdk",
-	"dotnet-core": "dotnet-sdk", "maven": "maven", "gradle": "gradle", "pnpm": "pnpm", "yarn": "yarn",
-	"bun": "bun", "poetry": "poetry", "uv": "uv",
-}
+var toolVersionsKeys = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"python": "python", "nodejs": "node", "node": "node", "golang": "go", "go": "go",
+		"java": "java", "ruby": "ruby", "rust": "rust", "php": "php", "dotnet": "dotnet-sdk",
+		"dotnet-core": "dotnet-sdk", "maven": "maven", "gradle": "gradle", "pnpm": "pnpm", "yarn": "yarn",
+		"bun": "bun", "poetry": "poetry", "uv": "uv",
+	}
+})
 
 // leadingVersion finds the version inside tool notations such as
 // "temurin-21.0.2+13.0.LTS" or "ruby-3.3.0".
@@ -317,7 +322,7 @@ func (s *scan) toolVersions(dir, key string) (versionClaim, bool) {
 	}
 	for i, line := range strings.Split(string(s.read(p)), "\n") {
 		fields := strings.Fields(strings.SplitN(line, "#", 2)[0])
-		if len(fields) < 2 || toolVersionsKeys[fields[0]] != key {
+		if len(fields) < 2 || toolVersionsKeys()[fields[0]] != key {
 			continue
 		}
 		v := leadingVersion().FindString(fields[1])

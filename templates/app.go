@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
@@ -118,22 +119,26 @@ type Overrides struct {
 	Variant string
 }
 
-// ecosystemNames maps what users type to ecosystems.
-var ecosystemNames = map[string]detect.Ecosystem{
-	"python": detect.Python, "py": detect.Python,
-	"node": detect.Node, "nodejs": detect.Node, "js": detect.Node, "javascript": detect.Node, "typescript": detect.Node, "ts": detect.Node,
-	"go": detect.Go, "golang": detect.Go,
-	"java": detect.Java, "jvm": detect.Java, "kotlin": detect.Java,
-	"ruby": detect.Ruby, "rails": detect.Ruby,
-	"rust":   detect.Rust,
-	"php":    detect.PHP,
-	"dotnet": detect.DotNet, ".net": detect.DotNet, "csharp": detect.DotNet, "c#": detect.DotNet, "fsharp": detect.DotNet,
-	"static": detect.Static, "html": detect.Static,
-}
+// ecosystemNames maps what users type to ecosystems. Like the other large
+// tables of this package it is built on first use: only harden new reads
+// them, and every other command would otherwise build them at start-up.
+var ecosystemNames = sync.OnceValue(func() map[string]detect.Ecosystem {
+	return map[string]detect.Ecosystem{
+		"python": detect.Python, "py": detect.Python,
+		"node": detect.Node, "nodejs": detect.Node, "js": detect.Node, "javascript": detect.Node, "typescript": detect.Node, "ts": detect.Node,
+		"go": detect.Go, "golang": detect.Go,
+		"java": detect.Java, "jvm": detect.Java, "kotlin": detect.Java,
+		"ruby": detect.Ruby, "rails": detect.Ruby,
+		"rust":   detect.Rust,
+		"php":    detect.PHP,
+		"dotnet": detect.DotNet, ".net": detect.DotNet, "csharp": detect.DotNet, "c#": detect.DotNet, "fsharp": detect.DotNet,
+		"static": detect.Static, "html": detect.Static,
+	}
+})
 
 // ParseEcosystem reads a --lang value.
 func ParseEcosystem(s string) (detect.Ecosystem, error) {
-	if e, ok := ecosystemNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+	if e, ok := ecosystemNames()[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return e, nil
 	}
 	return "", fmt.Errorf("unknown language %q (want one of %s)", s, strings.Join(languageList(), ", "))
@@ -218,7 +223,7 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 		return nil, err
 	}
 	p := &project{ctx: ctx, facts: facts, entry: over.Entrypoint, variant: over.Variant}
-	fill, ok := ecosystems[eco]
+	fill, ok := ecosystems()[eco]
 	if !ok {
 		return nil, fmt.Errorf("harden has no templates for %s", eco)
 	}
@@ -245,17 +250,19 @@ func NewApp(ctx *buildctx.Context, facts *detect.Result, over Overrides, name st
 }
 
 // ecosystems fill in each ecosystem's part of an App and choose its variant.
-var ecosystems = map[detect.Ecosystem]func(*App, *project) error{
-	detect.Python: fillPython,
-	detect.Node:   fillNode,
-	detect.Go:     fillGo,
-	detect.Java:   fillJava,
-	detect.Rust:   fillRust,
-	detect.Ruby:   fillRuby,
-	detect.PHP:    fillPHP,
-	detect.DotNet: fillDotNet,
-	detect.Static: fillStatic,
-}
+var ecosystems = sync.OnceValue(func() map[detect.Ecosystem]func(*App, *project) error {
+	return map[detect.Ecosystem]func(*App, *project) error{
+		detect.Python: fillPython,
+		detect.Node:   fillNode,
+		detect.Go:     fillGo,
+		detect.Java:   fillJava,
+		detect.Rust:   fillRust,
+		detect.Ruby:   fillRuby,
+		detect.PHP:    fillPHP,
+		detect.DotNet: fillDotNet,
+		detect.Static: fillStatic,
+	}
+})
 
 // project is what the ecosystem fillers read: the context's files,
 // detection's conclusions and the --entrypoint and --variant flags.
@@ -302,12 +309,12 @@ func (a *App) pinVersion(facts *detect.Result, flag string) error {
 	case facts.Versions[runtimeKey(a.Ecosystem)].Version != "":
 		v := facts.Versions[runtimeKey(a.Ecosystem)]
 		a.Version = v.Version
-		if d := runtimeDefaults[a.Ecosystem]; v.Constraint != "" && olderRelease(v.Version, d.version) {
+		if d := runtimeDefaults()[a.Ecosystem]; v.Constraint != "" && olderRelease(v.Version, d.version) {
 			a.note("%s %s is the lowest version %s allows (%s), and the image pins it; harden's default is %s: pin a newer version there, or pass --version",
 				d.name, v.Version, v.File, v.Constraint, d.version)
 		}
 	default:
-		d := runtimeDefaults[a.Ecosystem]
+		d := runtimeDefaults()[a.Ecosystem]
 		a.Version = d.version
 		if d.version != "" {
 			a.note("%s %s is harden's default; pin the version you test with in %s", d.name, d.version, d.pinIn)

@@ -25,7 +25,7 @@ func TestNewAppFromFlagsOnly(t *testing.T) {
 			if a.Name != "billing-service" {
 				t.Errorf("name %q, want billing-service", a.Name)
 			}
-			if d := runtimeDefaults[eco]; a.Version != d.version && eco != detect.Static {
+			if d := runtimeDefaults()[eco]; a.Version != d.version && eco != detect.Static {
 				t.Errorf("version %q, want the default %q", a.Version, d.version)
 			}
 			files, err := Embedded().Render(a, Dockerfile, DockerIgnore, Compose)
@@ -64,7 +64,7 @@ func TestNewAppOverridesWin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Ecosystem != detect.Go || a.Framework != "" || a.Port != 8080 || a.Version != runtimeDefaults[detect.Go].version {
+	if a.Ecosystem != detect.Go || a.Framework != "" || a.Port != 8080 || a.Version != runtimeDefaults()[detect.Go].version {
 		t.Errorf("got %s %q port %d version %s, want go with its defaults", a.Ecosystem, a.Framework, a.Port, a.Version)
 	}
 }

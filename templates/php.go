@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/harden-dev/harden/detect"
 )
@@ -27,21 +28,25 @@ type PHP struct {
 }
 
 // phpBundled are the extensions the official php images ship enabled.
-var phpBundled = map[string]bool{
-	"ctype": true, "curl": true, "date": true, "dom": true, "fileinfo": true, "filter": true, "hash": true,
-	"iconv": true, "json": true, "libxml": true, "mbstring": true, "mysqlnd": true, "openssl": true,
-	"pcre": true, "pdo": true, "pdo_sqlite": true, "phar": true, "posix": true, "random": true,
-	"readline": true, "reflection": true, "session": true, "simplexml": true, "sodium": true, "spl": true,
-	"sqlite3": true, "standard": true, "tokenizer": true, "xml": true, "xmlreader": true, "xmlwriter": true,
-	"zlib": true,
-}
+var phpBundled = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"ctype": true, "curl": true, "date": true, "dom": true, "fileinfo": true, "filter": true, "hash": true,
+		"iconv": true, "json": true, "libxml": true, "mbstring": true, "mysqlnd": true, "openssl": true,
+		"pcre": true, "pdo": true, "pdo_sqlite": true, "phar": true, "posix": true, "random": true,
+		"readline": true, "reflection": true, "session": true, "simplexml": true, "sodium": true, "spl": true,
+		"sqlite3": true, "standard": true, "tokenizer": true, "xml": true, "xmlreader": true, "xmlwriter": true,
+		"zlib": true,
+	}
+})
 
 // phpSimpleExtensions build with docker-php-ext-install alone: they need no
 // -dev package, so the runtime gains no compiler leftovers.
-var phpSimpleExtensions = map[string]bool{
-	"bcmath": true, "calendar": true, "exif": true, "mysqli": true, "opcache": true, "pcntl": true,
-	"pdo_mysql": true, "shmop": true, "sockets": true, "sysvmsg": true, "sysvsem": true, "sysvshm": true,
-}
+var phpSimpleExtensions = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"bcmath": true, "calendar": true, "exif": true, "mysqli": true, "opcache": true, "pcntl": true,
+		"pdo_mysql": true, "shmop": true, "sockets": true, "sysvmsg": true, "sysvsem": true, "sysvshm": true,
+	}
+})
 
 // phpWritable are the folders each framework writes at run time.
 var phpWritable = map[string][]string{
@@ -100,8 +105,8 @@ func fillPHP(a *App, p *project) error {
 	for _, ext := range exts {
 		ext = strings.ToLower(ext)
 		switch {
-		case phpBundled[ext] || slices.Contains(ph.Extensions, ext):
-		case phpSimpleExtensions[ext]:
+		case phpBundled()[ext] || slices.Contains(ph.Extensions, ext):
+		case phpSimpleExtensions()[ext]:
 			ph.Extensions = append(ph.Extensions, ext)
 		default:
 			missing = append(missing, ext)

@@ -1,6 +1,10 @@
 package transform
 
-import "github.com/harden-dev/harden/dockerfile"
+import (
+	"sync"
+
+	"github.com/harden-dev/harden/dockerfile"
+)
 
 // AptGetOverApt replaces apt with apt-get in scripts.
 var AptGetOverApt = &Rule{
@@ -22,10 +26,12 @@ var AptGetOverApt = &Rule{
 }
 
 // aptGetSubcommands are the apt subcommands that mean the same to apt-get.
-var aptGetSubcommands = map[string]bool{
-	"install": true, "remove": true, "purge": true, "update": true, "upgrade": true,
-	"autoremove": true, "clean": true, "autoclean": true, "dist-upgrade": true, "build-dep": true, "source": true,
-}
+var aptGetSubcommands = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"install": true, "remove": true, "purge": true, "update": true, "upgrade": true,
+		"autoremove": true, "clean": true, "autoclean": true, "dist-upgrade": true, "build-dep": true, "source": true,
+	}
+})
 
 func checkAptGetOverApt(p *Pass) {
 	p.Commands(func(c *dockerfile.Command) {
@@ -33,7 +39,7 @@ func checkAptGetOverApt(p *Pass) {
 			return
 		}
 		sub, _, ok := aptGet(c, true)
-		if !ok || !aptGetSubcommands[sub] {
+		if !ok || !aptGetSubcommands()[sub] {
 			return
 		}
 		p.ReportAt(c, "use apt-get instead of apt in a Dockerfile", &SuggestedFix{

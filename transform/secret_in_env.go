@@ -2,6 +2,7 @@ package transform
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
@@ -83,14 +84,16 @@ var secretPairs = [][2]string{
 
 // notSecretSuffixes end names of variables that point at or describe a
 // secret rather than hold it: DB_PASSWORD_FILE, TOKEN_URL, API_KEY_ID.
-var notSecretSuffixes = map[string]bool{
-	"FILE": true, "PATH": true, "DIR": true, "URL": true, "URI": true, "ID": true, "NAME": true,
-	"LENGTH": true, "TTL": true, "TIMEOUT": true, "HEADER": true, "TYPE": true, "ENDPOINT": true,
-	"HOST": true, "PORT": true, "ENABLED": true, "REF": true, "ARN": true, "VERSION": true,
-	"REGION": true, "USER": true, "USERNAME": true, "FORMAT": true, "MODE": true, "POLICY": true,
-	"PROVIDER": true, "EXPIRY": true, "EXPIRES": true, "LOCATION": true, "KIND": true, "SIZE": true,
-	"ALGORITHM": true, "SOURCE": true, "COMMAND": true, "CMD": true, "HELPER": true,
-}
+var notSecretSuffixes = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"FILE": true, "PATH": true, "DIR": true, "URL": true, "URI": true, "ID": true, "NAME": true,
+		"LENGTH": true, "TTL": true, "TIMEOUT": true, "HEADER": true, "TYPE": true, "ENDPOINT": true,
+		"HOST": true, "PORT": true, "ENABLED": true, "REF": true, "ARN": true, "VERSION": true,
+		"REGION": true, "USER": true, "USERNAME": true, "FORMAT": true, "MODE": true, "POLICY": true,
+		"PROVIDER": true, "EXPIRY": true, "EXPIRES": true, "LOCATION": true, "KIND": true, "SIZE": true,
+		"ALGORITHM": true, "SOURCE": true, "COMMAND": true, "CMD": true, "HELPER": true,
+	}
+})
 
 var nameWord = lazyre.New(`[A-Za-z0-9]+`)
 
@@ -98,7 +101,7 @@ var nameWord = lazyre.New(`[A-Za-z0-9]+`)
 // secret.
 func secretName(name string) bool {
 	words := nameWord().FindAllString(strings.ToUpper(name), -1)
-	if len(words) == 0 || notSecretSuffixes[words[len(words)-1]] {
+	if len(words) == 0 || notSecretSuffixes()[words[len(words)-1]] {
 		return false
 	}
 	for i, w := range words {
