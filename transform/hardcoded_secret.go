@@ -36,24 +36,37 @@ var HardcodedSecret = &Rule{
 }
 
 // secretShapes are credential formats that are unambiguous on their own.
+// markers are literal strings that every match contains: text holding none
+// of them cannot match, so the ordinary Dockerfile is checked with a few
+// substring searches and the patterns are compiled only when one is needed.
 var secretShapes = []struct {
-	kind string
-	re   func() *regexp.Regexp
+	kind    string
+	markers []string
+	re      func() *regexp.Regexp
 }{
-	{"a private key", lazyre.New(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)},
-	{"an AWS access key", lazyre.New(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", lazyre.New(`\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}`)},
-	{"a GitLab token", lazyre.New(`\bglpat-[A-Za-z0-9_-]{20,}`)},
-	{"a Slack token", lazyre.New(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe live key", lazyre.New(`\b[rs]k_live_[0-9A-Za-z]{20,}`)},
-	{"a Google API key", lazyre.New(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"an npm token", lazyre.New(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"a PyPI token", lazyre.New(`\bpypi-[A-Za-z0-9_-]{50,}`)},
+	{"a private key", []string{"PRIVATE KEY-----"}, lazyre.New(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)},
+	{"an AWS access key", []string{"AKIA", "ASIA"}, lazyre.New(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, lazyre.New(`\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}`)},
+	{"a GitLab token", []string{"glpat-"}, lazyre.New(`\bglpat-[A-Za-z0-9_-]{20,}`)},
+	{"a Slack token", []string{"xox"}, lazyre.New(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe live key", []string{"k_live_"}, lazyre.New(`\b[rs]k_live_[0-9A-Za-z]{20,}`)},
+	{"a Google API key", []string{"AIza"}, lazyre.New(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"an npm token", []string{"npm_"}, lazyre.New(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a PyPI token", []string{"pypi-"}, lazyre.New(`\bpypi-[A-Za-z0-9_-]{50,}`)},
 }
 
 // urlPassword finds scheme://user:password@ in text; the password group
 // decides whether it is written out or comes from a variable.
 var urlPassword = lazyre.New(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@`)
+
+func containsAny(text string, markers []string) bool {
+	for _, m := range markers {
+		if strings.Contains(text, m) {
+			return true
+		}
+	}
+	return false
+}
 
 // passwordFlags take a credential as their value.
 var passwordFlags = []string{"--password", "--passwd", "--token", "--api-key", "--apikey", "--auth-token"}
@@ -102,9 +115,12 @@ func secretMessage(kind string) string {
 // secretIn names the kind of credential text holds, or returns "".
 func secretIn(text string) string {
 	for _, s := range secretShapes {
-		if s.re().MatchString(text) {
+		if containsAny(text, s.markers) && s.re().MatchString(text) {
 			return s.kind
 		}
+	}
+	if !strings.Contains(text, "://") || !strings.Contains(text, "@") {
+		return ""
 	}
 	for _, m := range urlPassword().FindAllStringSubmatch(text, -1) {
 		if !strings.HasPrefix(m[1], "$") && !strings.HasPrefix(m[1], "%24") {

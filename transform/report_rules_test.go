@@ -1,6 +1,9 @@
 package transform
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Table tests for the judgements the report-only rules make on single
 // values; the golden cases show them in context.
@@ -68,10 +71,27 @@ func TestSecretIn(t *testing.T) {
 		"-----BEGIN OPENSSH PRIVATE KEY-----":       "a private key",
 		"-----BEGIN CERTIFICATE-----":               "",
 		"sha256:24454f830cdb571e2c4ad15481119c43b3": "",
+		"ghp_" + strings.Repeat("a1", 18):           "a GitHub token",
+		"github_pat_" + strings.Repeat("A_", 11):    "a GitHub token",
+		"glpat-" + strings.Repeat("x-", 10):         "a GitLab token",
+		"rk_live_" + strings.Repeat("9", 20):        "a Stripe live key",
+		"key=AIza" + strings.Repeat("Z", 35):        "a Google API key",
+		"npm_" + strings.Repeat("n", 36):            "an npm token",
+		"pypi-" + strings.Repeat("p", 50):           "a PyPI token",
+		"postgres://app:hunter2@db:5432/app":        "a password in a URL",
 	}
+	kinds := map[string]bool{}
 	for text, want := range tests {
 		if got := secretIn(text); got != want {
 			t.Errorf("secretIn(%q) = %q, want %q", text, got, want)
+		}
+		kinds[want] = true
+	}
+	// The markers that spare the patterns must not hide a shape: every
+	// shape is matched by one of the samples above.
+	for _, shape := range secretShapes {
+		if !kinds[shape.kind] {
+			t.Errorf("no sample of %s", shape.kind)
 		}
 	}
 }
