@@ -1,9 +1,9 @@
 package ignore
 
 import (
+	"bytes"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -231,13 +231,23 @@ func (g *generator) vcsUnused() (bool, string) {
 	return true, ""
 }
 
-var scmVersioning = regexp.MustCompile(`setuptools[-_]scm|hatch-vcs|versioningit|dunamai|poetry-dynamic-versioning|setuptools-git-versioning`)
+// scmVersioning names the Python build plugins that take the version from
+// git.
+var scmVersioning = []string{"setuptools-scm", "setuptools_scm", "hatch-vcs", "versioningit", "dunamai", "poetry-dynamic-versioning", "setuptools-git-versioning"}
 
 func (g *generator) versionFromGit() bool {
-	for _, name := range []string{"pyproject.toml", "setup.cfg", "setup.py"} {
+	for _, name := range [...]string{"pyproject.toml", "setup.cfg", "setup.py"} {
+		if !g.tree.mayHold(name) {
+			continue
+		}
 		data, err := readHead(g.fsys, name, maxSniff)
-		if err == nil && scmVersioning.Match(data) {
-			return true
+		if err != nil {
+			continue
+		}
+		for _, s := range scmVersioning {
+			if bytes.Contains(data, []byte(s)) {
+				return true
+			}
 		}
 	}
 	return false
@@ -262,20 +272,41 @@ var markerFiles = []struct {
 
 // inferEcosystems is the documented fallback: marker files at the context
 // root, and "static" for a folder with an index.html and nothing else.
-func inferEcosystems(fsys fs.FS) []string {
+func inferEcosystems(t *contextTree) []string {
 	var out []string
 	for _, m := range markerFiles {
 		for _, g := range m.globs {
-			if found, _ := fs.Glob(fsys, g); len(found) > 0 {
+			if rootGlob(t, g) {
 				out = append(out, m.ecosystem)
 				break
 			}
 		}
 	}
-	if len(out) == 0 {
-		if _, err := fs.Stat(fsys, "index.html"); err == nil {
-			out = append(out, "static")
-		}
+	if len(out) == 0 && rootGlob(t, "index.html") {
+		out = append(out, "static")
 	}
 	return out
+}
+
+// rootGlob reports whether fs.Glob finds the pattern at the root, from the
+// listing the walks share rather than one listing per pattern.
+func rootGlob(t *contextTree, pattern string) bool {
+	if !strings.ContainsAny(pattern, `*?[\`) {
+		if !t.mayHold(pattern) {
+			return false
+		}
+		_, err := fs.Stat(t.fsys, pattern)
+		return err == nil
+	}
+	entries, ok := t.rootEntries()
+	if !ok {
+		found, _ := fs.Glob(t.fsys, pattern)
+		return len(found) > 0
+	}
+	for _, n := range entries {
+		if hit, _ := path.Match(pattern, n.entry.Name()); hit {
+			return true
+		}
+	}
+	return false
 }

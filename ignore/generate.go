@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/harden-dev/harden/dockerfile"
 )
@@ -23,18 +22,20 @@ const maxRounds = 32
 // merging with file (see Locate). The context's own ignore file is not
 // consulted: file is the one in force.
 func Generate(fsys fs.FS, df *dockerfile.File, file *File, opts Options) (*Result, error) {
-	return generate(fsys, "", df, file, opts)
+	return generate(newContextTree(fsys), "", df, file, opts)
 }
 
-// generate is Generate with the context folder's name for messages.
-func generate(fsys fs.FS, contextName string, df *dockerfile.File, file *File, opts Options) (*Result, error) {
+// generate is Generate over a context tree, with the context folder's name
+// for messages.
+func generate(tree *contextTree, contextName string, df *dockerfile.File, file *File, opts Options) (*Result, error) {
 	g := &generator{
-		fsys:    fsys,
+		fsys:    tree.fsys,
 		ctxName: contextName,
 		file:    file,
 		opts:    opts,
 		max:     opts.MaxEntries,
-		single:  map[string]*patternmatcher.PatternMatcher{},
+		tree:    tree,
+		m:       newMatchers(),
 		guarded: map[string]*guard{},
 		res:     &Result{Path: file.Path, Shared: file.Shared, Old: file.Data},
 	}
@@ -45,6 +46,10 @@ func generate(fsys fs.FS, contextName string, df *dockerfile.File, file *File, o
 	if err := g.readExisting(); err != nil {
 		return nil, err
 	}
+	g.oldSent = g.oldList
+	if g.oldSent == nil {
+		g.oldSent = g.m.list(nil)
+	}
 	g.chooseEntries()
 	if err := g.scanContext(); err != nil {
 		return nil, err
@@ -54,7 +59,7 @@ func generate(fsys fs.FS, contextName string, df *dockerfile.File, file *File, o
 		return nil, err
 	}
 	g.res.New = g.render()
-	after, partial, err := measure(fsys, g.patterns(), g.max)
+	after, partial, err := g.tree.measure(g.final(), g.max)
 	if err != nil {
 		return nil, g.contextError(err)
 	}
@@ -77,18 +82,21 @@ type generator struct {
 	max     int
 	facts   []*facts // facts[0] is the Dockerfile; the rest share its ignore file
 
-	lines   []line   // the existing file's patterns with their line numbers
-	old     []string // the existing patterns, as BuildKit reads them
-	oldPM   *patternmatcher.PatternMatcher
-	oldNegs []line // the existing file's negations
+	lines   []line       // the existing file's patterns with their line numbers
+	old     []string     // the existing patterns, as BuildKit reads them
+	oldList *patternList // nil without an existing file
+	oldSent *patternList // what the builder receives now: oldList, or no patterns
+	oldNegs []line       // the existing file's negations
 
 	entries []*candidate
 	negs    []*negation
 	guards  []*guard
 	guarded map[string]*guard // by path, for secrets still sent
 
-	single map[string]*patternmatcher.PatternMatcher
-	res    *Result
+	tree *contextTree // read once, walked from memory after
+	m    *matchers
+	fin  *patternList // see final
+	res  *Result
 
 	secrets []Secret
 	present map[*candidate]bool // skipped entries that match something in the context
@@ -102,7 +110,7 @@ type line struct {
 
 // candidate is an entry harden wants to add.
 type candidate struct {
-	entry
+	*entry  // the catalog's own, never changed
 	dropped bool
 	reason  string // why it was dropped
 	// conditional is set when the entry's condition dropped it: it is
@@ -159,25 +167,24 @@ func (g *generator) readExisting() error {
 		if n == 1 {
 			text = strings.TrimPrefix(text, "\ufeff")
 		}
-		pats, err := ignorefile.ReadAll(strings.NewReader(text))
-		if err != nil || len(pats) == 0 {
+		pat, ok := readLine(text)
+		if !ok {
 			continue
 		}
-		if _, err := patternmatcher.New(pats); err != nil {
+		if _, err := patternmatcher.New([]string{pat}); err != nil {
 			return fmt.Errorf("%s:%d: %v", g.file.Path, n, err)
 		}
-		l := line{pattern: pats[0], number: n}
+		l := line{pattern: pat, number: n}
 		g.lines = append(g.lines, l)
 		g.old = append(g.old, l.pattern)
 		if strings.HasPrefix(l.pattern, "!") {
 			g.oldNegs = append(g.oldNegs, l)
 		}
 	}
-	pm, err := patternmatcher.New(g.old)
-	if err != nil {
-		return fmt.Errorf("%s: %v", g.file.Path, err)
+	g.oldList = g.m.list(g.old)
+	if g.oldList.err != nil {
+		return fmt.Errorf("%s: %v", g.file.Path, g.oldList.err)
 	}
-	g.oldPM = pm
 	return nil
 }
 
@@ -202,39 +209,52 @@ func splitLines(data []byte) []string {
 func (g *generator) chooseEntries() {
 	ecos := g.opts.Ecosystems
 	if ecos == nil {
-		ecos = inferEcosystems(g.fsys)
+		ecos = inferEcosystems(g.tree)
 		g.res.Inferred = true
 	}
 	g.res.Ecosystems = append([]string{}, ecos...)
-	all := slices.Clone(alwaysEntries)
+	lists := make([][]entry, 0, 1+len(ecos)+1)
+	lists = append(lists, alwaysEntries)
 	for _, e := range Ecosystems {
 		if slices.Contains(ecos, e) {
-			all = append(all, ecosystemEntries[e]...)
+			lists = append(lists, ecosystemEntries[e])
 		}
 	}
+	var outputs []entry
 	for _, out := range g.opts.BuildOutputs {
 		p := strings.Trim(strings.ReplaceAll(out, `\`, "/"), "/")
 		if p == "" || p == "." {
 			continue
 		}
-		all = append(all, entry{pattern: escapeOrEmpty(p), group: groupBuildOutput, why: "the Dockerfile rebuilds it"})
+		outputs = append(outputs, entry{pattern: escapeOrEmpty(p), group: groupBuildOutput, why: "the Dockerfile rebuilds it"})
+	}
+	lists = append(lists, outputs)
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
 	g.present = map[*candidate]bool{}
-	seen := map[string]*candidate{} // nil: the existing file covers it
-	for _, e := range all {
-		c := &candidate{entry: e}
-		when := e.when
-		if e.rebuilt != nil {
-			when = func(g *generator) (bool, string) { return g.rebuiltEverywhere(e.rebuilt) }
+	seen := make(map[string]*candidate, n) // nil: the existing file covers it
+	g.entries = make([]*candidate, 0, n)
+	// Candidates point into the catalog rather than copy it, and take one
+	// allocation together; it never grows, so the pointers stay valid.
+	pool := make([]candidate, 0, n)
+	for _, e := range entriesOf(lists) {
+		pool = append(pool, candidate{entry: e})
+		c := &pool[len(pool)-1]
+		ok, why := true, ""
+		switch {
+		case e.rebuilt != nil:
+			ok, why = g.rebuiltEverywhere(e.rebuilt)
+		case e.when != nil:
+			ok, why = e.when(g)
 		}
-		if when != nil {
-			if ok, why := when(g); !ok {
-				if why == "" {
-					continue // does not apply here: another entry may take the pattern
-				}
-				c.dropped, c.reason, c.conditional = true, why, true
-				g.present[c] = false // set during the walk when the context holds a match
+		if !ok {
+			if why == "" {
+				continue // does not apply here: another entry may take the pattern
 			}
+			c.dropped, c.reason, c.conditional = true, why, true
+			g.present[c] = false // set during the walk when the context holds a match
 		}
 		if e.pattern == "" {
 			continue
@@ -257,31 +277,35 @@ func (g *generator) chooseEntries() {
 	}
 }
 
+// entriesOf yields every entry of the lists in order, in place.
+func entriesOf(lists [][]entry) func(func(int, *entry) bool) {
+	return func(yield func(int, *entry) bool) {
+		i := 0
+		for _, l := range lists {
+			for j := range l {
+				if !yield(i, &l[j]) {
+					return
+				}
+				i++
+			}
+		}
+	}
+}
+
 // covered reports whether the existing file already has the pattern, or
 // one that excludes every path the pattern stands for.
 func (g *generator) covered(pattern string) bool {
+	if len(g.old) == 0 {
+		return false // every probe is sent
+	}
 	norm := normalize(pattern)
 	if slices.Contains(g.old, norm) {
 		return true
 	}
-	if g.oldPM == nil {
-		return false
-	}
-	for _, p := range probes(norm) {
-		if hit, _ := g.oldPM.MatchesOrParentMatches(p); !hit {
-			return false
-		}
-	}
-	return true
-}
-
-// normalize cleans a pattern as BuildKit reads it from a file.
-func normalize(pattern string) string {
-	pats, _ := ignorefile.ReadAll(strings.NewReader(pattern))
-	if len(pats) == 0 {
-		return ""
-	}
-	return pats[0]
+	// probes(norm), made one at a time: most entries fail on the first.
+	rest, deep := strings.CutPrefix(norm, "**/")
+	p := concrete(rest)
+	return g.oldList.matches(p) && (!deep || g.oldList.matches("probe/dir/"+p))
 }
 
 // probes turns a pattern into concrete paths it matches: one at the root
@@ -296,7 +320,11 @@ func probes(pattern string) []string {
 
 // concrete replaces wildcards with a character they match.
 func concrete(pattern string) string {
+	if !strings.ContainsAny(pattern, `\*?[`) {
+		return pattern
+	}
 	var b strings.Builder
+	b.Grow(len(pattern))
 	for i := 0; i < len(pattern); i++ {
 		switch c := pattern[i]; c {
 		case '\\':
@@ -369,30 +397,17 @@ func escapeOrEmpty(p string) string {
 	return s
 }
 
-// matcher caches a one-pattern matcher; a negation is matched as the
+// matches matches one pattern on its own; a negation is matched as the
 // pattern it re-includes.
-func (g *generator) matcher(pattern string) *patternmatcher.PatternMatcher {
-	pattern = strings.TrimPrefix(pattern, "!")
-	if pm, ok := g.single[pattern]; ok {
-		return pm
-	}
-	pm, err := patternmatcher.New([]string{pattern})
-	if err != nil {
-		pm, _ = patternmatcher.New(nil)
-	}
-	g.single[pattern] = pm
-	return pm
-}
-
 func (g *generator) matches(pattern, p string) bool {
-	hit, _ := g.matcher(pattern).MatchesOrParentMatches(p)
-	return hit
+	return g.m.single(strings.TrimPrefix(pattern, "!")).matches(p)
 }
 
 // patterns is the final list: the existing file, the kept entries, then
 // the re-inclusions.
 func (g *generator) patterns() []string {
-	out := slices.Clone(g.old)
+	out := make([]string, 0, len(g.old)+len(g.entries)+len(g.negs))
+	out = append(out, g.old...)
 	for _, c := range g.entries {
 		if !c.dropped {
 			out = append(out, c.pattern)
@@ -402,6 +417,43 @@ func (g *generator) patterns() []string {
 		out = append(out, "!"+n.pattern)
 	}
 	return out
+}
+
+// final is patterns as a list, kept while the patterns stay the same.
+func (g *generator) final() *patternList {
+	if g.fin == nil || !g.isFinal(g.fin.pats) {
+		g.fin = g.m.list(g.patterns())
+	}
+	return g.fin
+}
+
+// isFinal reports whether pats is what patterns returns now, without
+// building it.
+func (g *generator) isFinal(pats []string) bool {
+	i := 0
+	next := func(prefix, p string) bool {
+		if i == len(pats) || len(pats[i]) != len(prefix)+len(p) || !strings.HasPrefix(pats[i], prefix) || pats[i][len(prefix):] != p {
+			return false
+		}
+		i++
+		return true
+	}
+	for _, p := range g.old {
+		if !next("", p) {
+			return false
+		}
+	}
+	for _, c := range g.entries {
+		if !c.dropped && !next("", c.pattern) {
+			return false
+		}
+	}
+	for _, n := range g.negs {
+		if !next("!", n.pattern) {
+			return false
+		}
+	}
+	return i == len(pats)
 }
 
 // scanContext walks what the existing file lets through: it measures the
@@ -439,13 +491,13 @@ func (g *generator) scanContext() error {
 			}
 		}
 	}
-	var oldNegPM *patternmatcher.PatternMatcher
+	var oldNegList *patternList
 	if len(g.oldNegs) > 0 {
 		var pats []string
 		for _, l := range g.oldNegs {
 			pats = append(pats, strings.TrimPrefix(l.pattern, "!"))
 		}
-		oldNegPM, _ = patternmatcher.New(pats)
+		oldNegList = g.m.list(pats)
 	}
 	seen := map[string]bool{}
 	globHit := make([]bool, len(globs))
@@ -455,7 +507,7 @@ func (g *generator) scanContext() error {
 		conditional = append(conditional, c)
 	}
 	var before Size
-	partial, err := walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+	partial, err := g.tree.walkSent(g.oldSent, g.max, func(e sentEntry) error {
 		before.add(e)
 		p := e.path
 		for _, c := range conditional {
@@ -494,7 +546,7 @@ func (g *generator) scanContext() error {
 			if e.dir {
 				stack = append(stack, namedDir{prefix: p + "/", path: p, reader: *named})
 			}
-		case oldNegPM != nil && matchesPM(oldNegPM, p):
+		case oldNegList != nil && oldNegList.matches(p):
 			g.guard(&guard{path: p, kind: guardUserNegated, why: "your " + g.fileName() + " re-includes it"})
 		case e.mode.IsRegular() && isPublicCertificate(g.fsys, p):
 			g.guard(&guard{path: p, kind: guardCertificate, negate: escapeOrEmpty(p), why: "it is a certificate or public key, not a private key"})
@@ -557,18 +609,13 @@ func (g *generator) fileName() string {
 	return path.Base(strings.ReplaceAll(g.file.Path, `\`, "/"))
 }
 
-func matchesPM(pm *patternmatcher.PatternMatcher, p string) bool {
-	hit, _ := pm.MatchesOrParentMatches(p)
-	return hit
-}
-
 // fixUserConflicts re-includes paths a COPY or ADD names by their literal
 // path when the existing file already hides all of them: BuildKit then
 // fails with "not found", so the user's line cannot be what they meant.
 // Wildcard sources are left alone (there the exclusion may be the point)
 // and reported.
 func (g *generator) fixUserConflicts() {
-	if g.oldPM == nil {
+	if g.oldList == nil {
 		return
 	}
 	done := map[string]bool{}
@@ -581,7 +628,7 @@ func (g *generator) fixUserConflicts() {
 			if s.glob {
 				matches, _ := fs.Glob(g.fsys, s.path)
 				for _, m := range matches {
-					if matchesPM(g.oldPM, m) {
+					if g.oldList.matches(m) {
 						lineNo, pat := g.decidingLine(m)
 						g.res.Warnings = append(g.res.Warnings, fmt.Sprintf("%s: your %s line %d (%s) hides %s from it; harden left that to you", s.where, g.fileName(), lineNo, pat, m))
 					}
@@ -605,12 +652,12 @@ func (g *generator) fixUserConflicts() {
 // sentAnything reports whether the existing file lets p, or anything
 // inside it, through: BuildKit sends a folder whenever part of it is sent.
 func (g *generator) sentAnything(p string) bool {
-	if !matchesPM(g.oldPM, p) {
+	if !g.oldList.matches(p) {
 		return true
 	}
 	found := false
 	prefix := p + "/"
-	_, _ = walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+	_, _ = g.tree.walkSent(g.oldSent, g.max, func(e sentEntry) error {
 		if e.path == p || strings.HasPrefix(e.path, prefix) {
 			found = true
 			return errStop
@@ -665,10 +712,10 @@ func (g *generator) resolveGuards() bool {
 			v = g.newView(allowed)
 			views[key] = v
 		}
-		if !matchesPM(v.added, gd.path) || !matchesPM(v.full, gd.path) {
+		if !v.added.matches(gd.path) || !v.full.matches(gd.path) {
 			continue
 		}
-		if g.oldPM != nil && matchesPM(g.oldPM, gd.path) {
+		if g.oldList != nil && g.oldList.matches(gd.path) {
 			continue // hidden before harden touched the file
 		}
 		c := g.responsible(v.patterns, gd.path)
@@ -704,8 +751,8 @@ func (g *generator) allowedAt(gd *guard) []*candidate {
 // allowed to hide it are left out.
 type view struct {
 	patterns []string
-	full     *patternmatcher.PatternMatcher // all of patterns
-	added    *patternmatcher.PatternMatcher // the added entries alone, a quick first test
+	full     *patternList // all of patterns
+	added    *patternList // the added entries alone, a quick first test
 }
 
 func (g *generator) newView(allowed []*candidate) *view {
@@ -720,8 +767,8 @@ func (g *generator) newView(allowed []*candidate) *view {
 	for _, n := range g.negs {
 		v.patterns = append(v.patterns, "!"+n.pattern)
 	}
-	v.full, _ = patternmatcher.New(v.patterns)
-	v.added, _ = patternmatcher.New(added)
+	v.full = g.m.list(v.patterns)
+	v.added = g.m.list(added)
 	return v
 }
 
@@ -801,24 +848,22 @@ func (g *generator) undoGrowth() (bool, error) {
 			mine = append(mine, n)
 		}
 	}
-	if len(mine) == 0 || g.oldPM == nil {
+	if len(mine) == 0 || g.oldList == nil {
 		return false, nil
 	}
-	full, err := patternmatcher.New(g.patterns())
-	if err != nil {
-		return false, err
+	full := g.final()
+	if full.err != nil {
+		return false, full.err
 	}
-	pats := g.patterns()
+	pats := full.pats
 	var culprit *negation
 	seen := 0
 	max := g.max
 	if max <= 0 {
 		max = DefaultMaxEntries
 	}
-	err = fs.WalkDir(g.fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == "." {
-			return nil
-		}
+	err := g.tree.walkAll(func(n *node) error {
+		p := n.path
 		if seen++; seen > max {
 			return errStop
 		}
@@ -829,7 +874,7 @@ func (g *generator) undoGrowth() (bool, error) {
 				break
 			}
 		}
-		if !touched || !matchesPM(g.oldPM, p) || matchesPM(full, p) {
+		if !touched || !g.oldList.matches(p) || full.matches(p) {
 			return nil
 		}
 		for i := len(pats) - 1; i >= 0; i-- {
@@ -860,10 +905,10 @@ func (g *generator) undoGrowth() (bool, error) {
 // judgeSecrets says, for each secret the old file let through, whether the
 // new one keeps it out, and if not, why.
 func (g *generator) judgeSecrets() {
-	full, _ := patternmatcher.New(g.patterns())
+	full := g.final()
 	for _, s := range g.secrets {
 		p := strings.TrimSuffix(s.Path, "/")
-		out := SecretOutcome{Secret: s, Excluded: matchesPM(full, p)}
+		out := SecretOutcome{Secret: s, Excluded: full.matches(p)}
 		if !out.Excluded {
 			switch {
 			case g.guarded[p] != nil:
@@ -883,25 +928,25 @@ func (g *generator) judgeSecrets() {
 // what each entry saves. A folder's contents go to the folder's entry.
 func (g *generator) attribute() (map[*candidate]*Size, error) {
 	out := map[*candidate]*Size{}
-	full, err := patternmatcher.New(g.patterns())
-	if err != nil {
-		return nil, err
+	full := g.final()
+	if full.err != nil {
+		return nil, full.err
 	}
-	pats := g.patterns()
+	pats := full.pats
 	type excludedDir struct {
 		prefix string
 		by     *candidate
 	}
 	var stack []excludedDir
-	_, err = walkSent(g.fsys, g.old, g.max, func(e sentEntry) error {
+	_, err := g.tree.walkSent(g.oldSent, g.max, func(e sentEntry) error {
 		for len(stack) > 0 && !strings.HasPrefix(e.path, stack[len(stack)-1].prefix) {
 			stack = stack[:len(stack)-1]
 		}
 		var by *candidate
 		switch {
-		case len(stack) > 0 && (len(g.negs) == 0 || matchesPM(full, e.path)):
+		case len(stack) > 0 && (len(g.negs) == 0 || full.matches(e.path)):
 			by = stack[len(stack)-1].by // re-inclusions aside, a folder's entry keeps out all of it
-		case len(stack) == 0 && matchesPM(full, e.path):
+		case len(stack) == 0 && full.matches(e.path):
 			by = g.responsible(pats, e.path)
 		}
 		if by == nil {
@@ -922,6 +967,15 @@ func (g *generator) attribute() (map[*candidate]*Size, error) {
 
 // report fills the result's lists of added and skipped patterns.
 func (g *generator) report(excludes map[*candidate]*Size) {
+	n := len(g.negs)
+	for _, c := range g.entries {
+		if !c.dropped {
+			n++
+		}
+	}
+	if n > 0 {
+		g.res.Added = make([]Change, 0, n) // nil, null in JSON, when nothing is added
+	}
 	for _, c := range g.entries {
 		switch {
 		case !c.dropped:

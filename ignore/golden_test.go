@@ -65,7 +65,7 @@ type goldenCase struct {
 	opts       Options
 }
 
-func extractCase(t *testing.T, ar *txtar.Archive) *goldenCase {
+func extractCase(t testing.TB, ar *txtar.Archive) *goldenCase {
 	t.Helper()
 	c := &goldenCase{dir: t.TempDir()}
 	name := "Dockerfile"

@@ -8,7 +8,7 @@
 // under one marked comment, and a second run changes nothing), checks every
 // context source of the Dockerfile against the final patterns with
 // github.com/moby/patternmatcher, and measures what the context sends before
-// and after by walking it through fsutil's filter, the code BuildKit's
+// and after by walking it as fsutil's filter does, the code BuildKit's
 // client runs to send a local context.
 package ignore
 
@@ -188,11 +188,13 @@ func ForDockerfile(dockerfilePath, contextDir string, df *dockerfile.File, opts 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: build context is not a folder", contextDir)
 	}
+	// os.DirFS answers Stat(".") with this same stat of the folder.
+	tree := newContextTree(os.DirFS(contextDir)).withRoot(st)
 	var warnings []string
 	if file.Shared && opts.Siblings == nil {
-		opts.Siblings, warnings = siblings(dockerfilePath, contextDir, df.Name)
+		opts.Siblings, warnings = siblings(tree, dockerfilePath, contextDir, df.Name)
 	}
-	res, err := generate(os.DirFS(contextDir), contextDir, df, file, opts)
+	res, err := generate(tree, contextDir, df, file, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -202,23 +204,31 @@ func ForDockerfile(dockerfilePath, contextDir string, df *dockerfile.File, opts 
 
 // siblings parses the other Dockerfiles in the Dockerfile's folder that
 // read the shared .dockerignore (those without their own ignore file), when
-// that folder is the context. They are named like the Dockerfile's own
-// display name (shown), in its folder.
-func siblings(dockerfilePath, contextDir, shown string) ([]*dockerfile.File, []string) {
+// that folder is the context (tree). They are named like the Dockerfile's
+// own display name (shown), in its folder.
+func siblings(tree *contextTree, dockerfilePath, contextDir, shown string) ([]*dockerfile.File, []string) {
 	dir := filepath.Dir(dockerfilePath)
 	if !sameDir(dir, contextDir) {
 		return nil, nil
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, []string{fmt.Sprintf("%s: cannot list the other Dockerfiles sharing .dockerignore: %v", dir, err)}
+	var names []string
+	if entries, ok := tree.rootEntries(); ok { // the walks list it anyway
+		names = make([]string, 0, len(entries))
+		for _, e := range entries {
+			names = append(names, e.entry.Name())
+		}
+	} else {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, []string{fmt.Sprintf("%s: cannot list the other Dockerfiles sharing .dockerignore: %v", dir, err)}
+		}
+		names = make([]string, 0, len(entries))
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
 	}
 	var out []*dockerfile.File
 	var warnings []string
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
 	sort.Strings(names)
 	for _, name := range names {
 		if name == filepath.Base(dockerfilePath) || !isDockerfileName(name) {
@@ -248,6 +258,9 @@ func siblings(dockerfilePath, contextDir, shown string) ([]*dockerfile.File, []s
 }
 
 func sameDir(a, b string) bool {
+	if a == b {
+		return true // the usual case, without asking for the working folder twice
+	}
 	aa, err1 := filepath.Abs(a)
 	bb, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && aa == bb

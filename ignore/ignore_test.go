@@ -73,11 +73,11 @@ func TestWalkStopsAtTheEntryLimit(t *testing.T) {
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		fsys[n] = &fstest.MapFile{Data: []byte("x")}
 	}
-	size, partial, err := measure(fsys, nil, 3)
+	size, partial, err := newContextTree(fsys).measure(newMatchers().list(nil), 3)
 	if err != nil || !partial || size.Files != 3 {
 		t.Fatalf("measure with a limit of 3 = %+v, partial %v, %v", size, partial, err)
 	}
-	size, partial, err = measure(fsys, nil, 0)
+	size, partial, err = newContextTree(fsys).measure(newMatchers().list(nil), 0)
 	if err != nil || partial || size.Files != 5 || size.Bytes != 5 {
 		t.Fatalf("measure without a limit = %+v, partial %v, %v", size, partial, err)
 	}

@@ -178,7 +178,7 @@ func allowedInside(fa *facts, s *source, p string) bool {
 	gd := &guard{path: p, kind: guardInside, scope: s.path, by: fa, src: s}
 	for _, list := range append([][]entry{alwaysEntries}, mapValues(ecosystemEntries)...) {
 		for _, e := range list {
-			c := &candidate{entry: e}
+			c := &candidate{entry: &e}
 			q := p
 			for cur, rest := s.path, strings.Split(strings.TrimPrefix(p, s.path+"/"), "/"); len(rest) > 0; rest = rest[1:] {
 				cur += "/" + rest[0]

@@ -14,21 +14,25 @@ const Marker = "# Added by harden"
 // under one marked comment, in the file's own line endings. The existing
 // bytes are kept exactly; with nothing to add the file is unchanged.
 func (g *generator) render() []byte {
-	byGroup := map[group][]string{}
+	var present [groupNeeded + 1]bool
+	size := 0
 	for _, c := range g.entries {
 		if !c.dropped {
-			byGroup[c.group] = append(byGroup[c.group], c.pattern)
+			present[c.group] = true
+			size += len(c.pattern) + 2
 		}
 	}
 	for _, n := range g.negs {
-		byGroup[groupNeeded] = append(byGroup[groupNeeded], "!"+n.pattern)
+		present[groupNeeded] = true
+		size += len(n.pattern) + 3
 	}
-	if len(byGroup) == 0 {
+	if !slices.Contains(present[:], true) {
 		return g.file.Data
 	}
 	old := g.file.Data
 	eol := lineEnding(old)
 	var b bytes.Buffer
+	b.Grow(len(old) + size + 1024) // the fixed text and titles fit in the slack
 	b.Write(old)
 	if len(old) > 0 {
 		if !bytes.HasSuffix(old, []byte("\n")) {
@@ -38,17 +42,31 @@ func (g *generator) render() []byte {
 			b.WriteString(eol)
 		}
 	}
-	b.WriteString(Marker + ": keep secrets, host dependencies and build leftovers out of the build context." + eol)
-	b.WriteString("# harden never hides a path the Dockerfile copies; see `harden ignore` for the reasons." + eol)
-	groups := make([]group, 0, len(byGroup))
-	for gr := range byGroup {
-		groups = append(groups, gr)
+	b.WriteString(Marker + ": keep secrets, host dependencies and build leftovers out of the build context.")
+	b.WriteString(eol)
+	b.WriteString("# harden never hides a path the Dockerfile copies; see `harden ignore` for the reasons.")
+	b.WriteString(eol)
+	line := func(prefix, p string) {
+		b.WriteString(prefix)
+		b.WriteString(p)
+		b.WriteString(eol)
 	}
-	slices.Sort(groups)
-	for _, gr := range groups {
-		b.WriteString(eol + "# " + groupTitles[gr] + eol)
-		for _, p := range byGroup[gr] {
-			b.WriteString(p + eol)
+	for gr := range present {
+		if !present[gr] {
+			continue
+		}
+		b.WriteString(eol)
+		line("# ", groupTitles[group(gr)])
+		if group(gr) == groupNeeded {
+			for _, n := range g.negs {
+				line("!", n.pattern)
+			}
+			continue
+		}
+		for _, c := range g.entries {
+			if !c.dropped && c.group == group(gr) {
+				line("", c.pattern)
+			}
 		}
 	}
 	return b.Bytes()

@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // Secret is a file or folder in the build context that looks like it holds
@@ -46,7 +48,7 @@ var credentialFolders = map[string]string{
 }
 
 // dockerAuth marks a Docker client config that stores registry logins.
-var dockerAuth = regexp.MustCompile(`"auths?"\s*:`)
+var dockerAuth = lazyre.New(`"auths?"\s*:`)
 
 // gcloudFiles mark a plain "gcloud" folder (as in ~/.config/gcloud) as a
 // credentials folder; a "gcloud" package in a source tree has none of them.
@@ -57,9 +59,9 @@ var gcloudFiles = []string{"application_default_credentials.json", "credentials.
 var envExamples = map[string]bool{"example": true, "sample": true, "template": true, "dist": true, "defaults": true, "schema": true, "tpl": true}
 
 var (
-	privateKeyBlock = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)
-	npmToken        = regexp.MustCompile(`(?m)^\s*[^#;\s][^=]*(_authToken|_auth|_password)\s*=\s*\S`)
-	pypircPassword  = regexp.MustCompile(`(?m)^\s*password\s*[=:]\s*\S`)
+	privateKeyBlock = lazyre.New(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)
+	npmToken        = lazyre.New(`(?m)^\s*[^#;\s][^=]*(_authToken|_auth|_password)\s*=\s*\S`)
+	pypircPassword  = lazyre.New(`(?m)^\s*password\s*[=:]\s*\S`)
 )
 
 // classify says whether the context path p (slash-separated) looks like a
@@ -134,9 +136,9 @@ func isKeyFileName(lower string) bool {
 }
 
 // sniffed reports kind when the start of the file matches re.
-func sniffed(fsys fs.FS, p string, re *regexp.Regexp, kind string) (string, bool) {
+func sniffed(fsys fs.FS, p string, re func() *regexp.Regexp, kind string) (string, bool) {
 	head, err := readHead(fsys, p, maxSniff)
-	if err != nil || !re.Match(head) {
+	if err != nil || !re().Match(head) {
 		return "", false
 	}
 	return kind, true
@@ -150,7 +152,7 @@ func isPublicCertificate(fsys fs.FS, p string) bool {
 		return false
 	}
 	head, err := readHead(fsys, p, maxSniff)
-	if err != nil || privateKeyBlock.Match(head) {
+	if err != nil || privateKeyBlock().Match(head) {
 		return false
 	}
 	return bytes.Contains(head, []byte("-----BEGIN CERTIFICATE-----")) || bytes.Contains(head, []byte("-----BEGIN PUBLIC KEY-----"))
