@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,32 @@ func Version() string {
 	return "devel"
 }
 
+// commands are harden's subcommands, by name.
+var commands = []struct {
+	name  string
+	build func(*Streams) *cobra.Command
+}{
+	{"fix", func(s *Streams) *cobra.Command { return NewCmdFix(s, nil) }},
+	{"check", func(s *Streams) *cobra.Command { return NewCmdCheck(s, nil) }},
+	{"rules", func(s *Streams) *cobra.Command { return NewCmdRules(s, nil) }},
+	{"detect", func(s *Streams) *cobra.Command { return NewCmdDetect(s, nil) }},
+	{"ignore", func(s *Streams) *cobra.Command { return NewCmdIgnore(s, nil) }},
+	{"new", func(s *Streams) *cobra.Command { return NewCmdNew(s, nil) }},
+	{"report", func(s *Streams) *cobra.Command { return NewCmdReport(s, nil) }},
+	{"version", newCmdVersion},
+}
+
 // NewRootCmd builds the harden command tree.
 func NewRootCmd(s *Streams) *cobra.Command {
+	return newRootCmd(s, "")
+}
+
+// newRootCmd builds the tree with every command, or with only the one
+// named. Building all commands' flags and help is a measurable share of a
+// one-file harden fix, and a run that names its command needs no other:
+// its help and errors read the same. Help, completion and misspelt names
+// get the whole tree.
+func newRootCmd(s *Streams, only string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "harden",
 		Short: "Harden Dockerfiles: smaller images, non-root users, clean caches, proven by BuildKit",
@@ -42,16 +67,11 @@ and a .dockerignore. Lines no rule touches stay byte for byte, and a second run 
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("harden {{.Version}}\n")
-	root.AddCommand(
-		NewCmdFix(s, nil),
-		NewCmdCheck(s, nil),
-		NewCmdRules(s, nil),
-		NewCmdDetect(s, nil),
-		NewCmdIgnore(s, nil),
-		NewCmdNew(s, nil),
-		NewCmdReport(s, nil),
-		newCmdVersion(s),
-	)
+	for _, c := range commands {
+		if only == "" || c.name == only {
+			root.AddCommand(c.build(s))
+		}
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: ExitFailure, err: err}
 	})
@@ -77,10 +97,11 @@ func Main(s *Streams) int {
 
 // Run runs harden with explicit arguments (nil means os.Args[1:]).
 func Run(s *Streams, args []string) int {
-	root := NewRootCmd(s)
-	if args != nil {
-		root.SetArgs(args)
+	if args == nil {
+		args = os.Args[1:]
 	}
+	root := newRootCmd(s, commandNamed(args))
+	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
@@ -90,4 +111,18 @@ func Run(s *Streams, args []string) int {
 		fmt.Fprintf(s.ErrOut, "harden: %v\n", err)
 	}
 	return codeOf(err)
+}
+
+// commandNamed is the subcommand args start with, or "" when they start
+// with anything else (a flag, help, completion, a typo).
+func commandNamed(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.name
+		}
+	}
+	return ""
 }
