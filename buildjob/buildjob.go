@@ -67,9 +67,10 @@ type Job struct {
 
 // Smoke is how the hardened image is started and checked.
 type Smoke struct {
-	// Exec is a command run inside the container that must exit 0; empty
-	// means the default check (its port answers, or it keeps running).
-	Exec []string `json:"exec,omitempty"`
+	// Command is --smoke as the user typed it (see ParseSmokeCommand): run
+	// inside the container, it must exit 0. Empty means the default check
+	// (its port answers, or it keeps running).
+	Command string `json:"command,omitempty"`
 	// Required makes a check that cannot run (no root, no runc) an error
 	// rather than a note: the user asked for it by name.
 	Required bool `json:"required,omitempty"`

@@ -42,7 +42,7 @@ func sampleJob() Job {
 			HardenedIgnore: []byte(".git\n"), Changes: 3,
 		}},
 		BuildArgs: map[string]string{"PY": "3.12"}, Target: "run", Platform: "linux/arm64", NoCache: true,
-		Progress: ProgressPlain, Format: FormatJSON, LayoutDir: "out", Smoke: &Smoke{Exec: []string{"id", "-u"}, Required: true},
+		Progress: ProgressPlain, Format: FormatJSON, LayoutDir: "out", Smoke: &Smoke{Command: "id -u", Required: true},
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"mvdan.cc/sh/v3/expand"
-	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/harden-dev/harden/buildjob"
 	"github.com/harden-dev/harden/config"
@@ -119,9 +117,9 @@ func reportRun(opts *ReportOptions) error {
 	}
 	var smokeCheck *buildjob.Smoke
 	if !opts.NoSmoke {
-		smokeCheck = &buildjob.Smoke{Required: opts.Smoke != ""}
+		smokeCheck = &buildjob.Smoke{Command: opts.Smoke, Required: opts.Smoke != ""}
 		if opts.Smoke != "" {
-			if smokeCheck.Exec, err = parseSmokeCommand(opts.Smoke); err != nil {
+			if _, err := buildjob.ParseSmokeCommand(opts.Smoke); err != nil {
 				return usageError("--smoke: %v", err)
 			}
 		}
@@ -228,38 +226,6 @@ func parseBuildArgs(args []string, lookup func(string) (string, bool)) (map[stri
 		out[k] = v
 	}
 	return out, nil
-}
-
-// parseSmokeCommand splits --smoke into the argv run in the container, with
-// shell quoting. Expansions are refused: they would be expanded here, not in
-// the container, and a distroless image has no shell to expand them there.
-func parseSmokeCommand(s string) ([]string, error) {
-	f, err := syntax.NewParser().Parse(strings.NewReader(s), "")
-	if err != nil {
-		return nil, err
-	}
-	if len(f.Stmts) != 1 {
-		return nil, fmt.Errorf("%q: want one command; use sh -c '...' for a script", s)
-	}
-	st := f.Stmts[0]
-	call, ok := st.Cmd.(*syntax.CallExpr)
-	if !ok || len(call.Assigns) > 0 || len(st.Redirs) > 0 || st.Negated || st.Background || len(call.Args) == 0 {
-		return nil, fmt.Errorf("%q: want a plain command with arguments; use sh -c '...' for pipes, redirections or variables", s)
-	}
-	var expansion syntax.Node
-	syntax.Walk(st, func(n syntax.Node) bool {
-		switch n.(type) {
-		case *syntax.ParamExp, *syntax.CmdSubst, *syntax.ArithmExp, *syntax.ProcSubst, *syntax.ExtGlob:
-			if expansion == nil {
-				expansion = n
-			}
-		}
-		return expansion == nil
-	})
-	if expansion != nil {
-		return nil, fmt.Errorf("%q: expansions such as $VAR would happen on this machine, not in the container; use sh -c '...' inside single quotes", s)
-	}
-	return expand.Fields(nil, call.Args...)
 }
 
 // prSizeReports is fix --build: harden-build builds the original and the

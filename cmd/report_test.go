@@ -57,26 +57,6 @@ func TestParseBuildArgs(t *testing.T) {
 	}
 }
 
-func TestParseSmokeCommand(t *testing.T) {
-	for in, want := range map[string][]string{
-		"id -u":                                 {"id", "-u"},
-		`python -c 'import app; print("ok")'`:   {"python", "-c", `import app; print("ok")`},
-		`wget -qO- "http://127.0.0.1:8080/a b"`: {"wget", "-qO-", "http://127.0.0.1:8080/a b"},
-		`sh -c 'test "$(id -u)" != 0'`:          {"sh", "-c", `test "$(id -u)" != 0`},
-		`ls a\ b *`:                             {"ls", "a b", "*"},
-	} {
-		got, err := parseSmokeCommand(in)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("parseSmokeCommand(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "echo $HOME", "echo $(id -u)", "a | b", "a; b", "a > out", "X=1 a", "! a", "a &", "if true; then a; fi", `echo "unterminated`} {
-		if got, err := parseSmokeCommand(bad); err == nil {
-			t.Errorf("parseSmokeCommand(%q) = %q, want an error", bad, got)
-		}
-	}
-}
-
 // TestReportUsageAndUnreachableExitTwo drives the command through Run: bad
 // flags, and a BuildKit that is not there, exit 2 with a message that says
 // what to do.

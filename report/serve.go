@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"mvdan.cc/sh/v3/expand"
+
 	"github.com/harden-dev/harden/build"
 	"github.com/harden-dev/harden/buildjob"
 	"github.com/harden-dev/harden/smoke"
@@ -44,9 +46,13 @@ func Serve(in io.Reader, out, errOut io.Writer) int {
 		}
 		return code
 	}
+	smokeOpts, err := smokeOptions(job.Smoke)
+	if err != nil {
+		return fail(err)
+	}
 	r, err := Run(ctx, client, job.Inputs[0], Options{
 		BuildArgs: job.BuildArgs, Target: job.Target, Platform: job.Platform, NoCache: job.NoCache,
-		Progress: job.Progress, ProgressOut: errOut, LayoutDir: job.LayoutDir, Smoke: smokeOptions(job.Smoke),
+		Progress: job.Progress, ProgressOut: errOut, LayoutDir: job.LayoutDir, Smoke: smokeOpts,
 	})
 	if err != nil {
 		return fail(err)
@@ -61,11 +67,28 @@ func Serve(in io.Reader, out, errOut io.Writer) int {
 	return exitFor(r, format, job.Smoke, errOut)
 }
 
-func smokeOptions(s *buildjob.Smoke) *smoke.Options {
+func smokeOptions(s *buildjob.Smoke) (*smoke.Options, error) {
 	if s == nil {
-		return nil
+		return nil, nil
 	}
-	return &smoke.Options{Exec: s.Exec}
+	argv, err := smokeArgv(s.Command)
+	if err != nil {
+		return nil, fmt.Errorf("--smoke: %w", err)
+	}
+	return &smoke.Options{Exec: argv}, nil
+}
+
+// smokeArgv is the argv of --smoke, its shell quoting removed; empty for
+// the default check.
+func smokeArgv(command string) ([]string, error) {
+	if command == "" {
+		return nil, nil
+	}
+	call, err := buildjob.ParseSmokeCommand(command)
+	if err != nil {
+		return nil, err
+	}
+	return expand.Fields(nil, call.Args...)
 }
 
 // exitFor turns a report into the exit code, explaining on errOut what the
@@ -98,9 +121,13 @@ func exitFor(r *Report, format Format, asked *buildjob.Smoke, errOut io.Writer) 
 // not an error, since the Markdown says what failed, but it makes the exit
 // code ExitFailed so that a bot does not open the request blindly.
 func servePullRequest(ctx context.Context, client *build.Client, job buildjob.Job, out, errOut io.Writer) (int, error) {
+	smokeOpts, err := smokeOptions(job.Smoke)
+	if err != nil {
+		return buildjob.ExitError, err
+	}
 	code := buildjob.ExitOK
 	for i, in := range job.Inputs {
-		r, err := Run(ctx, client, in, Options{Smoke: smokeOptions(job.Smoke)})
+		r, err := Run(ctx, client, in, Options{Smoke: smokeOpts})
 		if err != nil {
 			return buildjob.ExitError, err
 		}
