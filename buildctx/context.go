@@ -31,7 +31,7 @@ type Context struct {
 	ignore *patternmatcher.PatternMatcher
 
 	mu   sync.Mutex
-	memo map[string]any
+	memo map[string]*memoEntry
 }
 
 // Open opens the context folder dir for the Dockerfile at dockerfilePath
@@ -98,19 +98,28 @@ func (c *Context) setIgnore(name string, data []byte) error {
 
 // Memo returns the value fn computes for key, computing it once per
 // context. Rules use it for scans of the whole context, which would
-// otherwise repeat on every pass of the engine.
+// otherwise repeat on every pass of the engine. fn runs without the
+// context's lock, so it may use Memo for another key (a rule's scan built
+// on the shared listing of the context); concurrent callers of one key wait
+// for the first.
 func (c *Context) Memo(key string, fn func() any) any {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v, ok := c.memo[key]; ok {
-		return v
-	}
 	if c.memo == nil {
-		c.memo = map[string]any{}
+		c.memo = map[string]*memoEntry{}
 	}
-	v := fn()
-	c.memo[key] = v
-	return v
+	e, ok := c.memo[key]
+	if !ok {
+		e = &memoEntry{}
+		c.memo[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.value = fn() })
+	return e.value
+}
+
+type memoEntry struct {
+	once  sync.Once
+	value any
 }
 
 // Clean turns a path as written in a COPY source ("./a/b/", "/a") into the

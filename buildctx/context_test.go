@@ -80,3 +80,16 @@ func TestCleanAndMemo(t *testing.T) {
 		t.Errorf("ReadHead = %q, %v", head, err)
 	}
 }
+
+// A memoised scan may build on another memoised value of the context.
+func TestMemoMayUseMemoForAnotherKey(t *testing.T) {
+	c, err := FromFS(fstest.MapFS{}, ".", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listing := func() any { return c.Memo("listing", func() any { return []string{"a"} }) }
+	got := c.Memo("scan", func() any { return len(listing().([]string)) })
+	if got.(int) != 1 || len(listing().([]string)) != 1 {
+		t.Errorf("nested Memo = %v", got)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
@@ -95,6 +96,11 @@ func readIgnoreFile(path string) ([]byte, error) {
 
 // Options are what the caller knows about the project.
 type Options struct {
+	// Context, when it is the build context being planned, lends the
+	// listing that harden's secrets scan (FindSecretsIn) made of it, so a
+	// fix reads each folder once between the two; a large context (a
+	// node_modules) made that the most of a run.
+	Context *buildctx.Context
 	// Ecosystems of the project: "python", "node", "go", "java", "ruby",
 	// "rust", "php", "dotnet", "static". nil means infer them from marker
 	// files at the context root (package.json, pyproject.toml, go.mod,
@@ -188,8 +194,13 @@ func ForDockerfile(dockerfilePath, contextDir string, df *dockerfile.File, opts 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: build context is not a folder", contextDir)
 	}
-	// os.DirFS answers Stat(".") with this same stat of the folder.
-	tree := newContextTree(os.DirFS(contextDir)).withRoot(st)
+	var tree *contextTree
+	if opts.Context != nil && opts.Context.Dir != "" && sameDir(opts.Context.Dir, contextDir) {
+		tree = sharedTree(opts.Context)
+	} else {
+		// os.DirFS answers Stat(".") with this same stat of the folder.
+		tree = newContextTree(os.DirFS(contextDir)).withRoot(st)
+	}
 	var warnings []string
 	if file.Shared && opts.Siblings == nil {
 		opts.Siblings, warnings = siblings(tree, dockerfilePath, contextDir, df.Name)

@@ -291,3 +291,9 @@ func TestConcrete(t *testing.T) {
 		}
 	}
 }
+
+// walkSent walks fsys afresh with patterns, as one caller without a
+// shared tree does (see contextTree.walkSent).
+func walkSent(fsys fs.FS, patterns []string, max int, visit func(sentEntry) error) (partial bool, err error) {
+	return newContextTree(fsys).walkSent(newMatchers().list(patterns), max, visit)
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/internal/lazyre"
 )
 
@@ -182,8 +183,19 @@ func containsAny(fsys fs.FS, dir string, names []string) bool {
 // secret as a whole is listed once, not file by file. partial is true when
 // the walk stopped at maxEntries (0 means DefaultMaxEntries).
 func FindSecrets(fsys fs.FS, patterns []string, maxEntries int) (secrets []Secret, partial bool, err error) {
+	return findSecrets(newContextTree(fsys), patterns, maxEntries)
+}
+
+// FindSecretsIn is FindSecrets over a build context through its ignore
+// file, keeping the listing for ForDockerfile with Options.Context.
+func FindSecretsIn(ctx *buildctx.Context, maxEntries int) (secrets []Secret, partial bool, err error) {
+	return findSecrets(sharedTree(ctx), ctx.IgnorePatterns, maxEntries)
+}
+
+func findSecrets(tree *contextTree, patterns []string, maxEntries int) (secrets []Secret, partial bool, err error) {
+	fsys := tree.fsys
 	var inside string // a folder already reported; its contents are not listed again
-	partial, err = walkSent(fsys, patterns, maxEntries, func(e sentEntry) error {
+	partial, err = tree.walkSent(newMatchers().list(patterns), maxEntries, func(e sentEntry) error {
 		if inside != "" && strings.HasPrefix(e.path, inside) {
 			return nil
 		}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/moby/patternmatcher"
+
+	"github.com/harden-dev/harden/buildctx"
 )
 
 // DefaultMaxEntries bounds a context walk. Real contexts hold thousands of
@@ -82,6 +84,13 @@ type node struct {
 
 func newContextTree(fsys fs.FS) *contextTree {
 	return &contextTree{fsys: fsys}
+}
+
+// sharedTree is the listing of a build context that every walk of one run
+// over it shares. A tree is not safe for concurrent walks; harden uses a
+// context from one goroutine at a time (its rules, then its ignore plan).
+func sharedTree(ctx *buildctx.Context) *contextTree {
+	return ctx.Memo("ignore.contextTree", func() any { return newContextTree(ctx.FS) }).(*contextTree)
 }
 
 // withRoot takes info as what Stat(".") returns, for a caller that has it.
@@ -170,12 +179,6 @@ func (n *node) stat() (fs.FileInfo, error) {
 
 func (n *node) sent() sentEntry {
 	return sentEntry{path: n.path, dir: n.info.IsDir(), mode: n.info.Mode(), size: n.info.Size()}
-}
-
-// walkSent walks fsys afresh with patterns (see contextTree.walkSent); a
-// plan keeps its tree and matchers for all its walks.
-func walkSent(fsys fs.FS, patterns []string, max int, visit func(sentEntry) error) (partial bool, err error) {
-	return newContextTree(fsys).walkSent(newMatchers().list(patterns), max, visit)
 }
 
 // walkSent calls visit for every path that reaches the builder through the

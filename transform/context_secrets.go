@@ -46,7 +46,7 @@ func checkContextSecrets(p *Pass) {
 	}
 	// The walk covers the whole context; do it once, not on every pass.
 	found := p.Context.Memo("context-secrets", func() any {
-		secrets, _, err := ignore.FindSecrets(p.Context.FS, p.Context.IgnorePatterns, 0)
+		secrets, _, err := ignore.FindSecretsIn(p.Context, 0)
 		return scan{secrets, err}
 	}).(scan)
 	secrets, err := found.secrets, found.err
