@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,41 +9,45 @@ import (
 	"testing"
 )
 
-// BenchmarkProcess measures whole harden processes, as a bot or an editor
-// runs them: one exec per Dockerfile, start-up included. The in-process
-// benchmarks in transform cannot see start-up, which dominates for one
-// small file. "version" is the floor: process start and package
-// initialisation with no work. Compare the ratios, not the times, which
-// depend on the machine (page faults are expensive in a VM).
+// BenchmarkProcess measures whole processes, as a bot or an editor runs
+// harden: one exec per Dockerfile, start-up included, which the in-process
+// benchmarks in transform cannot see and which dominates for one small
+// file. Beside harden it runs the two reference programs of
+// internal/startfloor: any Go program (floor-go), and one that links only
+// what harden must link and parses the file (floor-parse). Compare the
+// ratios, not the times: those depend on the machine, and page faults are
+// expensive in a VM.
 func BenchmarkProcess(b *testing.B) {
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
 		b.Skipf("no go tool to build harden with: %v", err)
 	}
-	bin := filepath.Join(b.TempDir(), "harden")
-	build := exec.Command(goTool, "build", "-o", bin, "./harden")
+	bin := b.TempDir()
+	build := exec.Command(goTool, "build", "-o", bin+string(filepath.Separator),
+		"./harden", "../internal/startfloor/goruntime", "../internal/startfloor/parseonly")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	example := filepath.Join("..", "testdata", "examples", "python-flask", "Dockerfile")
 	for _, bc := range []struct {
-		name string
-		args []string
+		name, program string
+		args          []string
 	}{
-		{"version", []string{"version"}},
-		{"fix-safe", []string{"fix", "--level", "safe", "--dockerignore", "skip", example}},
-		{"fix", []string{"fix", example}},
-		{"fix-diff", []string{"fix", "--diff", example}},
-		{"check", []string{"check", example}},
+		{"floor-go", "goruntime", nil},
+		{"floor-parse", "parseonly", []string{example}},
+		{"version", "harden", []string{"version"}},
+		{"fix-safe", "harden", []string{"fix", "--level", "safe", "--dockerignore", "skip", example}},
+		{"fix", "harden", []string{"fix", example}},
+		{"fix-diff", "harden", []string{"fix", "--diff", example}},
+		{"check", "harden", []string{"check", example}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				cmd := exec.Command(bin, bc.args...)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != ExitFound {
-						b.Fatalf("harden %v: %v\n%s", bc.args, err, out)
-					}
+				out, err := exec.Command(filepath.Join(bin, bc.program), bc.args...).CombinedOutput()
+				var exit *exec.ExitError
+				if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == ExitFound) {
+					b.Fatalf("%s %v: %v\n%s", bc.program, bc.args, err, out)
 				}
 			}
 		})
