@@ -240,3 +240,11 @@ func compareGolden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs from the output (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+func TestSecurityBandFollowsGitHub(t *testing.T) {
+	for score, want := range map[float64]string{10: "critical", 9: "critical", 8.9: "high", 7: "high", 6.9: "medium", 4: "medium", 3.9: "low", 0.1: "low"} {
+		if got := securityBand(score); got != want {
+			t.Errorf("securityBand(%.1f) = %q, want %q", score, got, want)
+		}
+	}
+}

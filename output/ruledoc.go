@@ -18,6 +18,10 @@ func RuleMarkdown(r *transform.Rule) string {
 	fmt.Fprintf(&b, "*%s*\n\n", r.Title)
 	b.WriteString("| Severity | Fix | hadolint |\n| --- | --- | --- |\n")
 	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", r.Severity, safetyMarkdown(r.Safety), hadolintLinks(r.Hadolint))
+	if r.SecuritySeverity > 0 {
+		fmt.Fprintf(&b, "A security rule: GitHub code scanning files its results as %s alerts (security-severity %.1f).\n\n",
+			securityBand(r.SecuritySeverity), r.SecuritySeverity)
+	}
 	fmt.Fprintf(&b, "## Why\n\n%s\n\n", r.Doc.Why)
 	fmt.Fprintf(&b, "## Bad\n\n```dockerfile\n%s```\n\n", withNewline(r.Doc.Bad))
 	fmt.Fprintf(&b, "## Good\n\n```dockerfile\n%s```\n\n", withNewline(r.Doc.Good))
@@ -54,6 +58,9 @@ func RuleText(r *transform.Rule) string {
 	fmt.Fprintf(&b, "Severity: %s\nFix:      %s\n", r.Severity, safetyText(r.Safety))
 	if len(r.Hadolint) > 0 {
 		fmt.Fprintf(&b, "hadolint: %s\n", strings.Join(r.Hadolint, ", "))
+	}
+	if r.SecuritySeverity > 0 {
+		fmt.Fprintf(&b, "Security: %.1f (%s in GitHub code scanning)\n", r.SecuritySeverity, securityBand(r.SecuritySeverity))
 	}
 	fmt.Fprintf(&b, "Docs:     %s\n\n", r.DocURL())
 	b.WriteString(wrap(r.Doc.Why, 78))
@@ -148,6 +155,19 @@ func wrap(text string, width int) string {
 // column breaks, and no "<digest>" that a renderer would take for HTML.
 var cellEscaper = strings.NewReplacer("\r\n", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;")
 
+// securityBand is how GitHub code scanning names a security-severity.
+func securityBand(score float64) string {
+	switch {
+	case score >= 9:
+		return "critical"
+	case score >= 7:
+		return "high"
+	case score >= 4:
+		return "medium"
+	}
+	return "low"
+}
+
 func escapeCell(s string) string { return cellEscaper.Replace(s) }
 
 // ruleJSON is a rule as `harden rules --format json` lists it.
@@ -158,10 +178,12 @@ type ruleJSON struct {
 	Severity string   `json:"severity"`
 	Safety   string   `json:"safety"`
 	Hadolint []string `json:"hadolint"`
-	DocURL   string   `json:"docUrl"`
-	Why      string   `json:"why"`
-	Bad      string   `json:"bad"`
-	Good     string   `json:"good"`
+	// SecuritySeverity is set for security rules (see transform.Rule).
+	SecuritySeverity float64 `json:"securitySeverity,omitempty"`
+	DocURL           string  `json:"docUrl"`
+	Why              string  `json:"why"`
+	Bad              string  `json:"bad"`
+	Good             string  `json:"good"`
 }
 
 // RulesJSON writes rules and their documentation as a JSON array.
@@ -170,7 +192,8 @@ func RulesJSON(w io.Writer, rules []*transform.Rule) error {
 	for _, r := range rules {
 		out = append(out, ruleJSON{
 			ID: r.ID, Name: r.Name, Title: r.Title, Severity: r.Severity.String(), Safety: string(r.Safety),
-			Hadolint: append([]string{}, r.Hadolint...), DocURL: r.DocURL(), Why: r.Doc.Why, Bad: r.Doc.Bad, Good: r.Doc.Good,
+			Hadolint: append([]string{}, r.Hadolint...), SecuritySeverity: r.SecuritySeverity, DocURL: r.DocURL(),
+			Why: r.Doc.Why, Bad: r.Doc.Bad, Good: r.Doc.Good,
 		})
 	}
 	return encodeJSON(w, out)

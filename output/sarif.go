@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -77,9 +78,13 @@ type sarifConfiguration struct {
 }
 
 type sarifRuleProps struct {
-	Tags     []string `json:"tags"`
-	Hadolint []string `json:"hadolint,omitempty"`
-	Safety   string   `json:"safety"`
+	Tags []string `json:"tags"`
+	// SecuritySeverity is GitHub's rating of a security rule ("0.1" to
+	// "10.0"); with the "security" tag it files the results as security
+	// alerts with that severity.
+	SecuritySeverity string   `json:"security-severity,omitempty"`
+	Hadolint         []string `json:"hadolint,omitempty"`
+	Safety           string   `json:"safety"`
 }
 
 type sarifInvocation struct {
@@ -224,6 +229,12 @@ func newSARIFRule(r *transform.Rule) sarifRule {
 	} else {
 		tags = append(tags, "fixable")
 	}
+	props := sarifRuleProps{Hadolint: r.Hadolint, Safety: string(r.Safety)}
+	if r.SecuritySeverity > 0 {
+		tags = append(tags, "security")
+		props.SecuritySeverity = strconv.FormatFloat(r.SecuritySeverity, 'f', 1, 64)
+	}
+	props.Tags = tags
 	return sarifRule{
 		ID:                   r.ID,
 		Name:                 r.Name,
@@ -232,7 +243,7 @@ func newSARIFRule(r *transform.Rule) sarifRule {
 		Help:                 sarifHelp{Text: RuleText(r), Markdown: RuleMarkdown(r)},
 		HelpURI:              r.DocURL(),
 		DefaultConfiguration: sarifConfiguration{Level: sarifLevel(r.Severity)},
-		Properties:           sarifRuleProps{Tags: tags, Hadolint: r.Hadolint, Safety: string(r.Safety)},
+		Properties:           props,
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -42,9 +44,10 @@ type sarifDoc struct {
 						Level string `json:"level"`
 					} `json:"defaultConfiguration"`
 					Properties struct {
-						Tags     []string `json:"tags"`
-						Hadolint []string `json:"hadolint"`
-						Safety   string   `json:"safety"`
+						Tags             []string `json:"tags"`
+						SecuritySeverity string   `json:"security-severity"`
+						Hadolint         []string `json:"hadolint"`
+						Safety           string   `json:"safety"`
 					} `json:"properties"`
 				} `json:"rules"`
 			} `json:"driver"`
@@ -164,6 +167,7 @@ func TestSARIFStructure(t *testing.T) {
 		t.Errorf("%d rules in the table, want every rule (%d)", len(d.Rules), len(transform.All()))
 	}
 	ids := map[string]bool{}
+	securityRules := 0
 	for i, rule := range d.Rules {
 		if rule.ID == "" || ids[rule.ID] {
 			t.Errorf("rules[%d]: empty or duplicate id %q", i, rule.ID)
@@ -181,6 +185,22 @@ func TestSARIFStructure(t *testing.T) {
 		if len(rule.Properties.Tags) == 0 || len(rule.Properties.Tags) > 20 {
 			t.Errorf("rules[%d] %s: %d tags (GitHub reads at most 20)", i, rule.ID, len(rule.Properties.Tags))
 		}
+		// GitHub files a result as a security alert, with this severity,
+		// only when the rule has both the tag and a score in range.
+		security := slices.Contains(rule.Properties.Tags, "security")
+		if score, err := strconv.ParseFloat(rule.Properties.SecuritySeverity, 64); security != (err == nil) || security && (score < 0.1 || score > 10) {
+			t.Errorf("rules[%d] %s: tags %q with security-severity %q", i, rule.ID, rule.Properties.Tags, rule.Properties.SecuritySeverity)
+		}
+		if r, ok := transform.Lookup(rule.ID); !ok || security != (r.SecuritySeverity > 0) {
+			t.Errorf("rules[%d] %s: security tag %v does not follow the rule's SecuritySeverity", i, rule.ID, security)
+		}
+		if security {
+			securityRules++
+		}
+	}
+
+	if securityRules == 0 {
+		t.Error("no rule is tagged security; code scanning would file secrets as plain warnings")
 	}
 
 	srcs := map[string][]byte{}

@@ -8,11 +8,12 @@ import (
 
 // AddURLChecksum flags ADD of a remote file without --checksum.
 var AddURLChecksum = &Rule{
-	ID:       "HD406",
-	Name:     "add-url-checksum",
-	Title:    "ADD from a URL without --checksum",
-	Severity: Warning,
-	Safety:   ReportOnly,
+	ID:               "HD406",
+	Name:             "add-url-checksum",
+	Title:            "ADD from a URL without --checksum",
+	Severity:         Warning,
+	SecuritySeverity: 5.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "ADD with a URL downloads whatever the server returns at build time. Without " +
 			"`--checksum` a changed, compromised or truncated file goes into the image " +

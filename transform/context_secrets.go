@@ -14,11 +14,12 @@ import (
 // ContextSecrets flags secret-looking files in the build context that the
 // ignore file in force lets through.
 var ContextSecrets = &Rule{
-	ID:       "HD601",
-	Name:     "context-secrets",
-	Title:    "secret-looking file in the build context",
-	Severity: Error,
-	Safety:   ReportOnly,
+	ID:               "HD601",
+	Name:             "context-secrets",
+	Title:            "secret-looking file in the build context",
+	Severity:         Error,
+	SecuritySeverity: 8.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "Everything in the build context that .dockerignore does not exclude is uploaded to " +
 			"the builder, and `COPY . .` puts it in a layer for good: a later `rm` only hides it, " +

@@ -11,11 +11,12 @@ import (
 // CurlPipeShell flags downloaded code that runs without verification:
 // `curl URL | sh`, `sh -c "$(curl URL)"` and `bash <(curl URL)`.
 var CurlPipeShell = &Rule{
-	ID:       "HD404",
-	Name:     "curl-pipe-shell",
-	Title:    "downloaded script run without verification",
-	Severity: Warning,
-	Safety:   ReportOnly,
+	ID:               "HD404",
+	Name:             "curl-pipe-shell",
+	Title:            "downloaded script run without verification",
+	Severity:         Warning,
+	SecuritySeverity: 7.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "Piping a download into a shell runs whatever the server sends at build time, as " +
 			"root, with nothing to check it against: a compromised or hijacked host, or a " +

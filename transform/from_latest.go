@@ -4,12 +4,13 @@ import "github.com/harden-dev/harden/baseimage"
 
 // FromLatest flags base images without a tag or with latest.
 var FromLatest = &Rule{
-	ID:       "HD301",
-	Name:     "from-latest",
-	Title:    "base image not pinned to a version",
-	Severity: Warning,
-	Safety:   ReportOnly,
-	Hadolint: []string{"DL3006", "DL3007"},
+	ID:               "HD301",
+	Name:             "from-latest",
+	Title:            "base image not pinned to a version",
+	Severity:         Warning,
+	SecuritySeverity: 3.0,
+	Safety:           ReportOnly,
+	Hadolint:         []string{"DL3006", "DL3007"},
 	Doc: Doc{
 		Why: "An image without a tag means :latest, which moves. The same Dockerfile then " +
 			"builds on a different OS or language version from one day to the next, and a " +

@@ -14,11 +14,12 @@ import (
 // their shape: provider token formats, private keys and passwords in URLs or
 // on command lines.
 var HardcodedSecret = &Rule{
-	ID:       "HD402",
-	Name:     "hardcoded-secret",
-	Title:    "credential written into the Dockerfile",
-	Severity: Error,
-	Safety:   ReportOnly,
+	ID:               "HD402",
+	Name:             "hardcoded-secret",
+	Title:            "credential written into the Dockerfile",
+	Severity:         Error,
+	SecuritySeverity: 9.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "A token, key or password written into a Dockerfile is in the repository, in every " +
 			"build log, and in the image: RUN command lines are recorded in the image history, " +

@@ -12,11 +12,12 @@ import (
 // InsecureDownload flags downloads that skip TLS: plain http:// URLs and
 // options or variables that turn certificate or signature checks off.
 var InsecureDownload = &Rule{
-	ID:       "HD405",
-	Name:     "insecure-download",
-	Title:    "download without TLS or with verification turned off",
-	Severity: Error,
-	Safety:   ReportOnly,
+	ID:               "HD405",
+	Name:             "insecure-download",
+	Title:            "download without TLS or with verification turned off",
+	Severity:         Error,
+	SecuritySeverity: 7.5,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "A build that fetches code or packages over plain HTTP, or with certificate or " +
 			"signature checks turned off, accepts whatever a network attacker or a misconfigured " +

@@ -11,11 +11,12 @@ import (
 
 // NginxUnprivileged serves static files from nginx's unprivileged image.
 var NginxUnprivileged = &Rule{
-	ID:       "HD503",
-	Name:     "nginx-unprivileged",
-	Title:    "static files served by nginx running as root",
-	Severity: Warning,
-	Safety:   Structural,
+	ID:               "HD503",
+	Name:             "nginx-unprivileged",
+	Title:            "static files served by nginx running as root",
+	Severity:         Warning,
+	SecuritySeverity: 5.0,
+	Safety:           Structural,
 	Doc: Doc{
 		Why: "The official nginx image starts its master process as root so that it can bind " +
 			"port 80. nginxinc/nginx-unprivileged is the same nginx, built by the same team, that " +

@@ -14,12 +14,13 @@ import (
 
 // NonRootUser makes the final stage run as a non-root user.
 var NonRootUser = &Rule{
-	ID:       "HD409",
-	Name:     "non-root-user",
-	Title:    "container runs as root",
-	Severity: Warning,
-	Safety:   Structural,
-	Hadolint: []string{"DL3002"},
+	ID:               "HD409",
+	Name:             "non-root-user",
+	Title:            "container runs as root",
+	Severity:         Warning,
+	SecuritySeverity: 6.0,
+	Safety:           Structural,
+	Hadolint:         []string{"DL3002"},
 	Doc: Doc{
 		Why: "A process running as root inside a container is root on the container's files and, " +
 			"after a kernel or runtime escape, much closer to root on the host. An attacker who " +

@@ -88,9 +88,14 @@ type Rule struct {
 	Name     string // kebab-case name, e.g. "pip-no-cache-dir"
 	Title    string // one line
 	Severity Severity
-	Safety   Safety
-	Hadolint []string // hadolint codes this rule covers, e.g. "DL3042"
-	Doc      Doc
+	// SecuritySeverity rates a security rule from 0.1 to 10, as CVSS
+	// does, for GitHub code scanning (SARIF's security-severity: 9 and up
+	// critical, 7 high, 4 medium, below that low). It is 0 for rules about
+	// size, cache hygiene and style.
+	SecuritySeverity float64
+	Safety           Safety
+	Hadolint         []string // hadolint codes this rule covers, e.g. "DL3042"
+	Doc              Doc
 	// Check reports findings for one parsed file.
 	Check func(p *Pass)
 }

@@ -13,11 +13,12 @@ import (
 // SecretFileCopied flags COPY and ADD of credential files from the build
 // context into the image.
 var SecretFileCopied = &Rule{
-	ID:       "HD403",
-	Name:     "secret-file-copied",
-	Title:    "credential file copied into the image",
-	Severity: Error,
-	Safety:   ReportOnly,
+	ID:               "HD403",
+	Name:             "secret-file-copied",
+	Title:            "credential file copied into the image",
+	Severity:         Error,
+	SecuritySeverity: 8.5,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "Files copied into an image stay in its layer for good: deleting them in a later " +
 			"step only hides them, and anyone who pulls the image can extract them. Environment " +

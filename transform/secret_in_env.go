@@ -12,11 +12,12 @@ import (
 // SecretInEnv flags ENV and ARG variables whose names say they hold a
 // secret.
 var SecretInEnv = &Rule{
-	ID:       "HD401",
-	Name:     "secret-in-env",
-	Title:    "secret passed through ENV or ARG",
-	Severity: Error,
-	Safety:   ReportOnly,
+	ID:               "HD401",
+	Name:             "secret-in-env",
+	Title:            "secret passed through ENV or ARG",
+	Severity:         Error,
+	SecuritySeverity: 8.5,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "ENV values are stored in the image configuration: anyone who can pull the image " +
 			"reads them with docker inspect, and every container and child image inherits them. " +

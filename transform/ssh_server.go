@@ -11,11 +11,12 @@ import (
 // SSHServer flags SSH servers in images: EXPOSE 22 and installing
 // openssh-server or dropbear.
 var SSHServer = &Rule{
-	ID:       "HD410",
-	Name:     "ssh-server",
-	Title:    "SSH server in the image",
-	Severity: Warning,
-	Safety:   ReportOnly,
+	ID:               "HD410",
+	Name:             "ssh-server",
+	Title:            "SSH server in the image",
+	Severity:         Warning,
+	SecuritySeverity: 6.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "A container should run one app. An SSH daemon beside it is a second network " +
 			"service with its own credentials to manage and patch, needs root to start, and is " +

@@ -8,12 +8,13 @@ import (
 
 // SudoInRun flags sudo (and doas) in RUN.
 var SudoInRun = &Rule{
-	ID:       "HD407",
-	Name:     "sudo-in-run",
-	Title:    "sudo used in RUN",
-	Severity: Warning,
-	Safety:   ReportOnly,
-	Hadolint: []string{"DL3004"},
+	ID:               "HD407",
+	Name:             "sudo-in-run",
+	Title:            "sudo used in RUN",
+	Severity:         Warning,
+	SecuritySeverity: 4.0,
+	Safety:           ReportOnly,
+	Hadolint:         []string{"DL3004"},
 	Doc: Doc{
 		Why: "RUN steps already run as the user the Dockerfile chose with USER. sudo in a " +
 			"build means the image carries sudo and a sudoers entry, so anyone who gets a shell " +

@@ -11,11 +11,12 @@ import (
 // WorldWritable flags permissions that let any user write: chmod 777,
 // chmod o+w, COPY --chmod=666 and umask 000.
 var WorldWritable = &Rule{
-	ID:       "HD408",
-	Name:     "world-writable",
-	Title:    "files made writable by every user",
-	Severity: Warning,
-	Safety:   ReportOnly,
+	ID:               "HD408",
+	Name:             "world-writable",
+	Title:            "files made writable by every user",
+	Severity:         Warning,
+	SecuritySeverity: 5.0,
+	Safety:           ReportOnly,
 	Doc: Doc{
 		Why: "A file or folder that every user may write lets any process in the container, " +
 			"whatever user it runs as, replace the app's code or configuration: one bug in any " +
