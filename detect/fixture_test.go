@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden from the current results")
 
 // A fixture is a txtar archive in testdata/contexts: its files are a
 // build context, its comment says what the case shows, and lines of the
@@ -157,45 +155,8 @@ func TestFixturesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := buf.Bytes()
-			golden := filepath.Join("testdata", "golden", fx.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./detect -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("result differs from %s:\n%s", golden, lineDiff(string(want), string(got)))
-			}
+			goldenPath := filepath.Join("testdata", "golden", fx.name+".json")
+			golden.Check(t, goldenPath, got)
 		})
 	}
-}
-
-// lineDiff shows the first lines that differ, which is enough to see what
-// changed in a JSON golden.
-func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(wl), len(gl)) && shown < 12; i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			b.WriteString("- " + w + "\n+ " + g + "\n")
-			shown++
-		}
-	}
-	return b.String()
 }

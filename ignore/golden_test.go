@@ -2,7 +2,6 @@ package ignore
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the want sections of testdata/*.txtar from the current output")
 
 // Each testdata/<case>.txtar holds a build context under context/ (txtar,
 // so that .git folders and CRLF files survive in the repository), an
@@ -40,7 +38,7 @@ func TestGolden(t *testing.T) {
 			res := c.run(t)
 			gotIgnore := res.New
 			gotText := describe(t, c, res)
-			if *update {
+			if golden.Update() {
 				setSection(ar, "want.ignore", gotIgnore)
 				setSection(ar, "want.txt", []byte(gotText))
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/harden-dev/harden/internal/golden"
 	"github.com/harden-dev/harden/transform"
 )
 
@@ -36,11 +37,11 @@ func TestPRBodyAndFixJSON(t *testing.T) {
 	if err := PRBody(&body, first, sizeReport); err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, filepath.Join("testdata", "pr_body.md"), body.Bytes())
+	golden.Check(t, filepath.Join("testdata", "pr_body.md"), body.Bytes())
 	if err := FixJSON(&js, DefaultTool("v0.0.0-test"), first); err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, filepath.Join("testdata", "fix.json"), js.Bytes())
+	golden.Check(t, filepath.Join("testdata", "fix.json"), js.Bytes())
 
 	// A bot re-running on its own branch must find nothing to do, so that
 	// it never opens the same pull request twice.
@@ -58,7 +59,7 @@ func TestPRBodyAndFixJSON(t *testing.T) {
 	if err := PRBody(&body, second, ""); err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, filepath.Join("testdata", "pr_body_second_run.md"), body.Bytes())
+	golden.Check(t, filepath.Join("testdata", "pr_body_second_run.md"), body.Bytes())
 	if !strings.Contains(body.String(), "Nothing to change in 2 Dockerfiles.") {
 		t.Errorf("second run body does not say there is nothing to change:\n%s", body.String())
 	}

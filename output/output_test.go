@@ -3,16 +3,13 @@ package output
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/golden"
 	"github.com/harden-dev/harden/transform"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
 // The golden outputs render findings of small rules defined here, run by
 // the real engine, so that they test rendering and do not change whenever a
@@ -118,7 +115,7 @@ func TestFindingsGolden(t *testing.T) {
 			if err := WriteFindings(&buf, tt.format, r); err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, filepath.Join("testdata", tt.golden), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.golden), buf.Bytes())
 		})
 	}
 }
@@ -221,23 +218,6 @@ func TestErrorLine(t *testing.T) {
 	}
 	if got := errorLine(errors.New("plain")); got != 0 {
 		t.Errorf("errorLine(plain) = %d", got)
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./output -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
 

@@ -3,18 +3,15 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/harden-dev/harden/build"
+	"github.com/harden-dev/harden/internal/golden"
 	"github.com/harden-dev/harden/smoke"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden renders in testdata/")
 
 func stats(compressed, uncompressed int64, layers int, user string, took time.Duration) *build.Stats {
 	return &build.Stats{Digest: "sha256:0123", CompressedSize: compressed, UncompressedSize: uncompressed, Layers: layers, User: user,
@@ -72,23 +69,8 @@ func TestRenderGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				ext := map[Format]string{FormatText: ".txt", FormatMarkdown: ".md", FormatJSON: ".json"}[f]
-				golden := filepath.Join("testdata", "render", name+ext)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./report -update)", err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("%s differs from the render:\n%s", golden, buf.String())
-				}
+				goldenPath := filepath.Join("testdata", "render", name+ext)
+				golden.Check(t, goldenPath, buf.Bytes())
 			})
 		}
 	}

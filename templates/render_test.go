@@ -1,8 +1,6 @@
 package templates
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,9 +13,8 @@ import (
 
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
+	"github.com/harden-dev/harden/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden from the current renders")
 
 // A fixture is a txtar archive in testdata/contexts: its files are a new
 // service's folder, its comment says what the case shows, and comment
@@ -155,23 +152,7 @@ func TestGoldenRenders(t *testing.T) {
 				got[goldenNames[f.Name]] = f.Data
 			}
 			for name, data := range got {
-				p := filepath.Join(goldenDir, name)
-				if *update {
-					if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(p, data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatalf("%v (run go test ./templates -update)", err)
-				}
-				if !bytes.Equal(data, want) {
-					t.Errorf("%s differs from the render:\n--- want\n%s\n--- got\n%s", p, want, data)
-				}
+				golden.Check(t, filepath.Join(goldenDir, name), data)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/golden"
 )
 
 // TestEcosystemGolden runs every rule, with detection, over the example
@@ -43,8 +44,8 @@ func TestEcosystemGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, filepath.Join(dir, "Dockerfile.golden"), res.Output)
-			compareGolden(t, filepath.Join(dir, "findings.golden"), []byte(describe(res)))
+			golden.Check(t, filepath.Join(dir, "Dockerfile.golden"), res.Output)
+			golden.Check(t, filepath.Join(dir, "findings.golden"), []byte(describe(res)))
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,8 @@ import (
 	"testing"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
 // Golden cases live beside the rules: testdata/<rule-name>/<case>/ holds a
 // Dockerfile (before), Dockerfile.golden (after, with only that rule run)
@@ -69,8 +67,8 @@ func runGoldenCase(t *testing.T, caseDir string, opts Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, filepath.Join(caseDir, "Dockerfile.golden"), res.Output)
-	compareGolden(t, filepath.Join(caseDir, "findings.golden"), []byte(describe(res)))
+	golden.Check(t, filepath.Join(caseDir, "Dockerfile.golden"), res.Output)
+	golden.Check(t, filepath.Join(caseDir, "findings.golden"), []byte(describe(res)))
 }
 
 // describe renders a result's changes and open findings, one per line.
@@ -87,21 +85,4 @@ func describe(res *Result) string {
 		fmt.Fprintf(&b, "finding %d:%d %s %s%s: %s\n", f.Line, f.Column, f.Severity, f.Rule.Name, fix, f.Message)
 	}
 	return b.String()
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./transform -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the output (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
 }
