@@ -232,7 +232,7 @@ func fixRun(opts *FixOptions) error {
 // written for one Dockerfile is the base for the next; in the other modes
 // it is shown once.
 func planIgnoreFor(r fileResult, opts *FixOptions, planned map[string]bool) (*ignore.Result, error) {
-	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, r.res.File, ignore.Options{Ecosystems: ignoreEcosystems(r.prep.facts), Context: r.prep.ctx})
+	res, err := ignore.ForDockerfile(r.target.path, opts.ContextDir, r.res.File, ignore.Options{Ecosystems: r.prep.facts.Ecosystems(), Context: r.prep.ctx})
 	if err != nil {
 		return nil, fmt.Errorf("%s: planning the ignore file: %w", r.target.path, err)
 	}

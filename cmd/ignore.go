@@ -161,27 +161,13 @@ func planIgnore(dfPath, contextDir string, opts ignore.Options) (*ignore.Result,
 		if err != nil {
 			return nil, fmt.Errorf("%s: build context: %w", name, err)
 		}
-		opts.Ecosystems = ignoreEcosystems(detect.Detect(ctx, df))
+		opts.Ecosystems = detect.Detect(ctx, df).Ecosystems()
 	}
 	res, err := ignore.ForDockerfile(dfPath, contextDir, df, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dfPath, err)
 	}
 	return res, nil
-}
-
-// ignoreEcosystems turns detection's answer into the ignore planner's
-// ecosystems: the app's and the others with a manifest in the project; nil
-// (the planner's own marker-file fallback) when detection knows nothing.
-func ignoreEcosystems(f *detect.Result) []string {
-	if f == nil || f.Ecosystem == detect.Unknown {
-		return nil
-	}
-	out := []string{string(f.Ecosystem)}
-	for _, e := range f.Also {
-		out = append(out, string(e))
-	}
-	return out
 }
 
 // explainIgnore prints each reason, secret, warning and the size line,

@@ -199,7 +199,7 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 	if !t.stdin {
 		// Each build gets the ignore file it would really have: the user's
 		// for the original, the one harden fix writes for the hardened file.
-		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, res.File, ignore.Options{Ecosystems: ignoreEcosystems(p.facts), Context: p.ctx})
+		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, res.File, ignore.Options{Ecosystems: p.facts.Ecosystems(), Context: p.ctx})
 		if err != nil {
 			return buildjob.Input{}, err
 		}

@@ -30,6 +30,13 @@ func TestSingleCommandTreeReadsLikeTheWholeTree(t *testing.T) {
 			}
 		}
 	}
+	// And it does build only the one: that is the start-up it saves.
+	if cmds := newRootCmd(&Streams{}, "fix").Commands(); len(cmds) != 1 || cmds[0].Name() != "fix" {
+		t.Errorf("tree for fix holds %d commands, want only fix", len(cmds))
+	}
+	if all := len(NewRootCmd(&Streams{}).Commands()); all != len(commands) {
+		t.Errorf("whole tree holds %d commands, want %d", all, len(commands))
+	}
 	for _, args := range [][]string{{"--help"}, {"fxi"}, {"help"}, {"completion", "bash"}, {"--version"}} {
 		if got := commandNamed(args); got != "" {
 			t.Errorf("commandNamed(%q) = %q, want the whole tree", args, got)

@@ -263,3 +263,17 @@ type StaticFacts struct {
 	// Generator is the static site generator (hugo, jekyll) when there is one.
 	Generator string `json:"generator,omitempty"`
 }
+
+// Ecosystems names the app's ecosystem and the others with a manifest in
+// the project, as the ignore planner takes them; nil when detection knows
+// nothing, so that the planner falls back to its own marker files.
+func (r *Result) Ecosystems() []string {
+	if r == nil || r.Ecosystem == Unknown {
+		return nil
+	}
+	out := []string{string(r.Ecosystem)}
+	for _, e := range r.Also {
+		out = append(out, string(e))
+	}
+	return out
+}

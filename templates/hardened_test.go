@@ -64,7 +64,7 @@ func TestRendersAreHardened(t *testing.T) {
 					t.Run("ignore", func(t *testing.T) {
 						// harden fix also plans the .dockerignore: it must have
 						// nothing to add to the rendered one.
-						res, err := ignore.ForDockerfile(filepath.Join(dir, Dockerfile), "", df, ignore.Options{Ecosystems: ecosystemsOf(opts.facts)})
+						res, err := ignore.ForDockerfile(filepath.Join(dir, Dockerfile), "", df, ignore.Options{Ecosystems: opts.facts.Ecosystems()})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -278,18 +278,6 @@ func TestDockerfilePromises(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ecosystemsOf is what harden fix tells the ignore planner about the app.
-func ecosystemsOf(f *detect.Result) []string {
-	if f == nil || f.Ecosystem == detect.Unknown {
-		return nil
-	}
-	out := []string{string(f.Ecosystem)}
-	for _, e := range f.Also {
-		out = append(out, string(e))
-	}
-	return out
 }
 
 func fileData(t testing.TB, files []File, name string) []byte {
