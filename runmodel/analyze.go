@@ -63,6 +63,7 @@ func Analyze(in Input) *Model {
 	a.st.resolveGroups()
 	a.m.Workdir = a.st.workdir
 	a.m.User = a.st.user
+	a.m.HomeEnv = a.st.env["HOME"]
 
 	entry, cmd := a.st.startWords()
 	a.m.Command = append(append([]string(nil), entry...), cmd...)

@@ -50,7 +50,7 @@ var wrappers = map[string]bool{
 // interpreters keep caches, history or settings in HOME, or run code that
 // may: the home must exist when one of them runs the app.
 var homeUsers = map[string]string{
-	"python": "Python", "node": "Node.js", "ruby": "Ruby", "php": "PHP", "java": "the JVM", "perl": "Perl", "deno": "Deno",
+	"python": "Python", "node": "Node.js", "ruby": "Ruby", "java": "the JVM", "perl": "Perl", "deno": "Deno",
 	"bun": "Bun", "dotnet": ".NET", "npm": "npm", "npx": "npx", "yarn": "Yarn", "pnpm": "pnpm", "pip": "pip", "poetry": "Poetry",
 	"pipenv": "Pipenv", "uv": "uv", "bundle": "Bundler", "rails": "Rails", "rake": "Rake", "streamlit": "Streamlit",
 	"jupyter": "Jupyter", "git": "git", "R": "R", "Rscript": "R", "gradio": "Gradio", "celery": "Celery",

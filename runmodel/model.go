@@ -165,6 +165,9 @@ type Model struct {
 	// folder: an interpreter or tool that keeps caches, settings or
 	// history there.
 	Home *Evidence `json:"home,omitempty"`
+	// HomeEnv is HOME as an ENV of the chain sets it, "" when none does
+	// (the runtime then takes it from the user's account).
+	HomeEnv string `json:"homeEnv,omitempty"`
 	// Ports are the ports the app binds.
 	Ports []Port `json:"ports,omitempty"`
 
@@ -198,6 +201,14 @@ type RootHomeUse struct {
 	// Kind is "pip-user", "poetry-venv", "pipx" or "copy".
 	Kind string   `json:"kind"`
 	Why  Evidence `json:"why"`
+}
+
+// EnvHome returns HOME as the Dockerfile sets it, if it does.
+func (m *Model) EnvHome() []string {
+	if m.HomeEnv == "" {
+		return nil
+	}
+	return []string{m.HomeEnv}
 }
 
 // WritesUnder returns the writes at or below dir.

@@ -457,7 +457,9 @@ func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
 	}
 	if m.Home != nil && !u.HomeExists {
 		switch {
-		case u.Home == "" || u.Home == "/nonexistent" || u.Home == "/dev/null":
+		case !strings.HasPrefix(u.Home, "/home/"):
+			// No home (/nonexistent), or a shared folder such as
+			// www-data's /var/www: HOME goes to a folder of its own.
 			a.home = "/home/" + u.Name
 			a.setHome = true
 			a.makeHome = true
