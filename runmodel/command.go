@@ -129,6 +129,13 @@ func (r *runner) follow(words []string, at Evidence, depth int) {
 		}
 		return
 	}
+	if strings.Contains(words[0], "/") || strings.HasSuffix(words[0], ".sh") {
+		// A script or program of the app: shell scripts are read, other
+		// programs remembered.
+		r.script(words[0], args, at, depth+1)
+		a.programArgs(programOf(words[0]), args, at)
+		return
+	}
 	a.program(prog, at)
 	a.programArgs(prog, args, at)
 	switch prog {
@@ -158,11 +165,6 @@ func (r *runner) follow(words []string, at Evidence, depth int) {
 			a.sourceEntry(script)
 		}
 		return
-	}
-	// A script or program of the app: follow shell scripts, remember
-	// other programs.
-	if strings.Contains(words[0], "/") || strings.HasSuffix(words[0], ".sh") {
-		r.script(words[0], args, at, depth+1)
 	}
 }
 

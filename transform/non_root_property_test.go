@@ -79,8 +79,7 @@ func baseUserOf(facts detect.ImageFacts) *runmodel.User {
 	if facts.User == nil {
 		return nil
 	}
-	home, exists := imageHome(facts)
-	return &runmodel.User{Name: facts.User.Name, UID: facts.User.UID, GID: facts.User.UID, Home: home, HomeExists: exists}
+	return facts.RunImage().User
 }
 
 // resolveUser turns a USER value into the account it names, with its home,

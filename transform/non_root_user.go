@@ -107,37 +107,8 @@ func checkStageUser(p *Pass, st *dockerfile.Stage) {
 
 // runModel builds the model of what the stage does at run time.
 func (p *Pass) runModel(st *dockerfile.Stage, facts detect.ImageFacts) *runmodel.Model {
-	img := runmodel.Image{Ref: facts.Ref, Distro: facts.Distro, Runtime: facts.Runtime, Flavor: facts.Flavor, Port: facts.Port}
-	if u := facts.User; u != nil {
-		home, exists := imageHome(facts)
-		img.User = &runmodel.User{Name: u.Name, UID: u.UID, GID: u.UID, Group: u.Name, Home: home, HomeExists: exists,
-			Why: runmodel.Evidence{Why: facts.Ref + " ships the user"}}
-		if u.Name == "" {
-			img.User.Group = ""
-		}
-	}
 	return runmodel.Analyze(runmodel.Input{File: p.File, Stage: st, Context: p.Context, Framework: p.facts().Framework,
-		Ecosystem: string(p.facts().Ecosystem), Image: img})
-}
-
-// imageHomes are the home folders of the users official images ship, and
-// whether the image makes them: node's /home/node, distroless' nonroot,
-// .NET 8's app; Debian's www-data has /var/www, which root owns.
-var imageHomes = map[string]struct {
-	home   string
-	exists bool
-}{
-	"node": {"/home/node", true}, "nonroot": {"/home/nonroot", true}, "app": {"/home/app", true},
-	"www-data": {"/var/www", false}, "nginx": {"/nonexistent", false},
-}
-
-// imageHome is the home folder of the user an image ships, where known.
-func imageHome(facts detect.ImageFacts) (string, bool) {
-	if facts.User == nil {
-		return "", false
-	}
-	h, ok := imageHomes[facts.User.Name]
-	return h.home, ok && h.exists
+		Ecosystem: string(p.facts().Ecosystem), Image: facts.RunImage()})
 }
 
 // stageChainOf returns a stage and the stages it builds on, nearest first.
