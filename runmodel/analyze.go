@@ -159,7 +159,7 @@ func (a *analysis) read(p string) ([]byte, error) {
 	if a.in.Context == nil {
 		return nil, fs.ErrNotExist
 	}
-	return a.in.Context.ReadHead(p, maxFileBytes)
+	return readMemo(a.in.Context, p)
 }
 
 const maxFileBytes = 256 << 10

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"io/fs"
-	"path"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -16,8 +14,6 @@ import (
 // harden creates should match so that file ownership agrees, and the
 // container ports, which as non-root must be above 1024 on a cluster that
 // does not allow unprivileged low ports.
-
-const maxManifests = 100
 
 // podWorkloads hold a pod template.
 var podWorkloads = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true,
@@ -51,26 +47,10 @@ func (a *analysis) kubernetes() {
 		return
 	}
 	var uids []Port
-	seen := 0
-	_ = fs.WalkDir(ctx.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p != "." && (d.Name() == "node_modules" || d.Name() == "vendor" || d.Name() == ".git" || d.Name() == "testdata") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
-			return nil
-		}
-		if seen++; seen > maxManifests {
-			return fs.SkipAll
-		}
+	for _, p := range contextListing(ctx).manifests {
 		data, err := a.read(p)
 		if err != nil || !bytes.Contains(data, []byte("containers:")) {
-			return nil
+			continue
 		}
 		for _, spec := range podSpecs(data) {
 			for _, c := range spec.Containers {
@@ -88,8 +68,7 @@ func (a *analysis) kubernetes() {
 				}
 			}
 		}
-		return nil
-	})
+	}
 	// Only an unambiguous uid is used: several apps in one repository may
 	// run as different users.
 	if len(uids) > 0 {

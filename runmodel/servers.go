@@ -1,8 +1,8 @@
 package runmodel
 
 import (
-	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/internal/lazyre"
@@ -110,34 +110,21 @@ func (a *analysis) readServerConfigs() {
 	}
 }
 
-// copiedConfigs lists configuration files the build copies into the image.
+// copiedConfigs lists configuration files the build copies into the image,
+// and those the start command names.
 func (a *analysis) copiedConfigs() []string {
 	var out []string
-	_ = fs.WalkDir(a.in.Context.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p != "." && (skippedSourceDirs[d.Name()] && d.Name() != "docs" || d.Name() == ".git") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if len(out) > 200 {
-			return fs.SkipAll
-		}
-		ext := path.Ext(p)
-		if ext != ".ini" && ext != ".conf" && ext != ".py" && !strings.Contains(path.Base(p), "uwsgi") {
-			return nil
-		}
-		if ext == ".py" && !strings.HasPrefix(path.Base(p), "gunicorn") {
-			return nil
-		}
+	for _, p := range contextListing(a.in.Context).configs {
 		if _, copied := a.imagePath(p); copied || a.seen[p] {
 			out = append(out, p)
 		}
-		return nil
-	})
+	}
+	for p := range a.seen {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

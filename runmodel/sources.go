@@ -1,9 +1,9 @@
 package runmodel
 
 import (
-	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/internal/lazyre"
@@ -18,10 +18,6 @@ import (
 // directory, which is where relative paths land. What it cannot see (a
 // path computed from pieces) is what `harden fix --verify` proves at run
 // time.
-
-const (
-	maxSourceFiles = 400
-)
 
 // writeCall is one pattern of a call that writes. The pattern's first
 // group is the path expression; rest, when set, is the group that holds
@@ -122,31 +118,11 @@ func (a *analysis) scanSources() {
 		return
 	}
 	files := append([]string(nil), a.sources...)
-	_ = fs.WalkDir(ctx.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
+	for _, p := range contextListing(ctx).sources {
+		if !slices.Contains(files, p) {
+			files = append(files, p)
 		}
-		if d.IsDir() {
-			if p != "." && (skippedSourceDirs[d.Name()] || strings.HasPrefix(d.Name(), ".") || ctx.Ignored(p)) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if len(files) >= maxSourceFiles {
-			return fs.SkipAll
-		}
-		if writesFor(p) == nil || ctx.Ignored(p) || strings.HasSuffix(p, "_test.go") || strings.Contains(p, ".test.") ||
-			strings.Contains(p, ".spec.") || strings.HasSuffix(p, ".d.ts") || strings.HasPrefix(path.Base(p), "test_") {
-			return nil
-		}
-		for _, f := range files {
-			if f == p {
-				return nil
-			}
-		}
-		files = append(files, p)
-		return nil
-	})
+	}
 	for _, f := range files {
 		img, copied := a.imagePath(f)
 		if !copied {
