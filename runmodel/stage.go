@@ -317,6 +317,12 @@ func (s *stageState) readOwnership(prog string, args []string, wd string, ins *d
 		if rootUser(who) {
 			return
 		}
+		if name, _, _ := strings.Cut(who, ":"); name == "nobody" || name == "65534" {
+			// Every distro ships nobody (65534); a Dockerfile that hands it
+			// files has chosen it for the app.
+			s.created = append(s.created, User{Name: "nobody", UID: 65534, GID: 65534, Home: "/nonexistent",
+				Why: Evidence{File: s.file.Name, Line: ins.Line, Why: "chown " + who + " hands files to nobody"}})
+		}
 	case "chmod":
 		if !opensWrite(who) {
 			return

@@ -172,6 +172,7 @@ type account struct {
 	ref   string // for USER
 	owner string // for chown
 	name  string
+	uid   int // -1 when unknown
 	// create are the commands that create it, nil when it exists.
 	create []string
 	// home is its home folder; makeHome is set when the plan must create
@@ -222,7 +223,8 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmode
 	}
 
 	// The paths the app writes.
-	dirs, trees, owned, why := writablePaths(m, acct)
+	own := runmodel.OwnershipOf(p.File, st, p.Context, facts.RunImage().User)
+	dirs, trees, owned, why := writablePaths(m, acct, own)
 	if why != "" {
 		return userPlan{}, why
 	}
@@ -364,7 +366,7 @@ func pickAccount(p *Pass, facts detect.ImageFacts, m *runmodel.Model, tool accou
 		if g <= 0 {
 			g = uid
 		}
-		return account{ref: fmt.Sprintf("%d:%d", uid, g), owner: name + ":" + name, name: name, create: cmds, home: a.HomeDir(),
+		return account{ref: fmt.Sprintf("%d:%d", uid, g), owner: name + ":" + name, name: name, uid: uid, create: cmds, home: a.HomeDir(),
 			said: fmt.Sprintf("%s (uid %d), %s, created with %s with the home folder %s", name, uid, why, tool.Program(), a.HomeDir())}, ""
 	}
 	user := p.User
@@ -391,9 +393,9 @@ func pickAccount(p *Pass, facts detect.ImageFacts, m *runmodel.Model, tool accou
 	}
 	switch {
 	case facts.Distro == "scratch":
-		return account{ref: "65532:65532", owner: "65532:65532", said: "uid 65532 (scratch has no user database, so the uid is numeric)"}, ""
+		return account{ref: "65532:65532", owner: "65532:65532", uid: 65532, said: "uid 65532 (scratch has no user database, so the uid is numeric)"}, ""
 	case facts.Distro == "distroless":
-		return account{ref: "65532:65532", owner: "nonroot:nonroot", home: "/home/nonroot", said: "nonroot (uid 65532), the non-root user distroless images ship"}, ""
+		return account{ref: "65532:65532", owner: "nonroot:nonroot", name: "nonroot", uid: 65532, home: "/home/nonroot", said: "nonroot (uid 65532), the non-root user distroless images ship"}, ""
 	}
 	for _, u := range m.Users {
 		if u.Stage != "" && u.Name != "" {
@@ -415,8 +417,10 @@ func pickAccount(p *Pass, facts detect.ImageFacts, m *runmodel.Model, tool accou
 
 // existingAccount uses a user the image already has.
 func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
-	a := account{ref: u.Ref(), owner: u.Owner(), name: u.Name, home: u.Home}
+	a := account{ref: u.Ref(), owner: u.Owner(), name: u.Name, uid: u.UID, home: u.Home}
 	switch {
+	case u.Name == "nobody":
+		a.said = "nobody (uid 65534), whom the Dockerfile already gives its files"
 	case u.Why.File == "" && u.Name != "":
 		a.said = fmt.Sprintf("%s (uid %d), the non-root user the base image ships", u.Name, u.UID)
 	case u.Why.File == "":
@@ -448,7 +452,7 @@ func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
 // stay root's) and the paths to own with their contents (trees), with a
 // phrase per path for the summary. why is set when a write cannot be
 // given to the user.
-func writablePaths(m *runmodel.Model, acct account) (dirs, trees, owned []string, why string) {
+func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (dirs, trees, owned []string, why string) {
 	add := func(list *[]string, p string, w runmodel.Write) {
 		if !slices.Contains(*list, p) {
 			*list = append(*list, p)
@@ -476,6 +480,11 @@ func writablePaths(m *runmodel.Model, acct account) (dirs, trees, owned []string
 		}
 		if (w.Kind == runmodel.MakesDir || w.Kind == runmodel.MakesDirOnce) && !w.Copied && writable(path.Dir(p)) {
 			continue
+		}
+		if acct.uid >= 0 || acct.name != "" {
+			if ok, _ := own.Writable(w, runmodel.User{Name: acct.name, UID: acct.uid}); ok {
+				continue // the Dockerfile already gives it to the user
+			}
 		}
 		switch w.Kind {
 		case runmodel.CreatesIn:
