@@ -291,7 +291,7 @@ func (a *analysis) exists(p string) bool {
 // writeFile records a file the app writes: it modifies it when the image
 // holds it, and otherwise creates it in its folder.
 func (a *analysis) writeFile(p string, why Evidence) {
-	if systemFile(p) {
+	if systemFile(p) && !a.appPath(p) {
 		a.m.NeedsRoot = append(a.m.NeedsRoot, Evidence{File: why.File, Line: why.Line, Why: why.Why + ": " + p + " belongs to the system, so writing it needs root"})
 		return
 	}
@@ -313,6 +313,13 @@ func (a *analysis) makeDir(p string, kind WriteKind, why Evidence) {
 		return
 	}
 	a.m.addWrite(Write{Path: p, Kind: kind, Why: why})
+}
+
+// appPath reports whether p is inside the app's own folder: its working
+// directory, even where that lies in a system tree (/usr/src/app, the
+// official node images' example).
+func (a *analysis) appPath(p string) bool {
+	return AppFolder(a.st.workdir) && Under(p, a.st.workdir)
 }
 
 // systemFile reports whether writing p needs root in any image: the

@@ -279,6 +279,26 @@ func Under(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
 }
 
+// AppFolder reports whether a working directory is a folder of the app's
+// own, even inside a system tree (/usr/src/app), rather than one of the
+// system's top folders (/, /usr, /usr/local, /var/lib, ...).
+func AppFolder(wd string) bool {
+	wd = path.Clean(wd)
+	if wd == "/" {
+		return false
+	}
+	for _, pre := range []string{"/proc", "/sys", "/dev", "/etc", "/bin", "/sbin", "/lib", "/boot"} {
+		if Under(wd, pre) {
+			return false
+		}
+	}
+	switch wd {
+	case "/usr", "/usr/local", "/usr/share", "/usr/lib", "/usr/src", "/var", "/var/lib", "/var/log", "/var/cache", "/opt", "/srv", "/home", "/root", "/run", "/tmp", "/mnt", "/media":
+		return false
+	}
+	return true
+}
+
 // systemDir reports whether a path is part of the operating system or a
 // language installation rather than app data: harden never hands these to
 // the app's user.

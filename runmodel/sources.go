@@ -194,7 +194,7 @@ func (a *analysis) scanSource(file, imgDir, text string) {
 				why.Why = "a folder the app makes with " + wc.what
 				a.makeDir(p, kind, why)
 			default:
-				why.Why = "the app writes it with " + wc.what
+				why.Why = "the app writes " + path.Base(p) + " with " + wc.what
 				a.writeFile(p, why)
 			}
 		}

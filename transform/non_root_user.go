@@ -453,6 +453,14 @@ func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
 // phrase per path for the summary. why is set when a write cannot be
 // given to the user.
 func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (dirs, trees, owned []string, why string) {
+	// The app's own folder may lie in a system tree (/usr/src/app); it and
+	// what is below it are the app's, not the system's.
+	blocked := func(p string) bool {
+		if runmodel.AppFolder(m.Workdir) && runmodel.Under(p, m.Workdir) {
+			return false
+		}
+		return systemFolder(p)
+	}
 	add := func(list *[]string, p string, w runmodel.Write) {
 		if !slices.Contains(*list, p) {
 			*list = append(*list, p)
@@ -513,9 +521,9 @@ func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (di
 	return dirs, trees, owned, ""
 }
 
-// blocked reports whether a folder is one harden never gives to the app's
-// user: the root of the file system and the system's own folders.
-func blocked(p string) bool {
+// systemFolder reports whether a folder is one harden never gives to the
+// app's user: the root of the file system and the system's own folders.
+func systemFolder(p string) bool {
 	p = path.Clean(p)
 	switch p {
 	case "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
