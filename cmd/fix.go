@@ -408,30 +408,43 @@ func diffName(path string, stdin bool) string {
 
 // summarize lists each applied change with its rule and reason, then the
 // warnings and errors left for a person to decide; info findings are only
-// counted (harden check shows them).
+// counted (harden check shows them). The counts come from the same lists
+// that are printed, so "N findings left" always matches the lines above.
 func summarize(w io.Writer, r fileResult) {
 	name := displayName(r.target)
 	for _, c := range r.res.Changes {
 		fmt.Fprintf(w, "%s:%d: %s (%s): %s\n", name, c.Line, c.Rule.Name, c.Rule.ID, c.Description)
 	}
+	listed, infos := 0, 0
 	for _, f := range r.res.Findings {
-		if f.Severity >= transform.Warning {
-			fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
+		if f.Severity < transform.Warning {
+			infos++
+			continue
 		}
+		listed++
+		fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
 	}
 	if ig := r.ignore; ig != nil && ig.Changed() {
 		fmt.Fprintf(w, "%s: %d %s to keep secrets and bulk out of the build context (%s)\n", ig.Path, len(ig.Added), plural(len(ig.Added), "entry", "entries"), ig.SizeLine())
 	}
-	changes, open := len(r.res.Changes), len(r.res.Findings)
-	switch {
-	case changes == 0 && open == 0:
-		fmt.Fprintf(w, "%s: nothing to change\n", name)
-	case open == 0:
-	case changes == 0:
-		fmt.Fprintf(w, "%s: nothing to change; %d %s left for you (harden check %s)\n", name, open, plural(open, "finding", "findings"), name)
-	default:
-		fmt.Fprintf(w, "%s: %d %s; %d %s left for you (harden check %s)\n", name, changes, plural(changes, "change", "changes"), open, plural(open, "finding", "findings"), name)
+	changes := len(r.res.Changes)
+	if changes > 0 && listed == 0 && infos == 0 {
+		return // the changes say it all
 	}
+	line := "nothing to change"
+	if changes > 0 {
+		line = fmt.Sprintf("%d %s", changes, plural(changes, "change", "changes"))
+	}
+	if listed > 0 {
+		line += fmt.Sprintf("; %d %s left for you", listed, plural(listed, "finding", "findings"))
+	}
+	if infos > 0 {
+		line += fmt.Sprintf("; %d info %s", infos, plural(infos, "finding", "findings"))
+	}
+	if listed+infos > 0 {
+		line += fmt.Sprintf(" (harden check %s)", name)
+	}
+	fmt.Fprintf(w, "%s: %s\n", name, line)
 }
 
 func plural(n int, one, many string) string {
