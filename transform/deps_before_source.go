@@ -94,9 +94,7 @@ func workdirBefore(ins *dockerfile.Instruction) string {
 		if in.Index >= ins.Index {
 			break
 		}
-		if in.Keyword == "workdir" && len(in.Args()) > 0 && !strings.Contains(in.Args()[0], "$") {
-			wd = joinWorkdir(wd, in.Args()[0])
-		}
+		wd = workdirAfter(wd, in)
 	}
 	return wd
 }
