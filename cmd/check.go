@@ -43,6 +43,8 @@ and the hadolint code where one maps. Nothing is written.
 
 PATH is a Dockerfile, a folder (its Dockerfile; with --all also *.Dockerfile and
 Dockerfile.*; with --recursive every subfolder too) or - for standard input.
+--recursive skips test fixtures (folders named testdata, fixtures or __fixtures__, as
+the go command skips testdata) unless such a folder is named on the command line.
 
 Formats: text (default), json, sarif (2.1.0, for GitHub code scanning), markdown (a table
 for pull request comments and job summaries) and github (workflow commands that annotate
@@ -77,7 +79,7 @@ input error (including a file that does not parse).`,
 	fl.StringSliceVar(&opts.Skip, "skip", nil, "skip these rules (IDs, names or hadolint codes, comma-separated)")
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
 	fl.BoolVar(&opts.All, "all", false, "in folders, also check *.Dockerfile and Dockerfile.* files")
-	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor)")
+	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor and test fixtures: testdata, fixtures, __fixtures__)")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to check in parallel")
 	return c
 }

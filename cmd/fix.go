@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/harden-dev/harden/config"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
+	"github.com/harden-dev/harden/internal/safewrite"
 	"github.com/harden-dev/harden/output"
 	"github.com/harden-dev/harden/transform"
 	"github.com/harden-dev/harden/unidiff"
@@ -62,7 +62,14 @@ a unified diff (--diff), writes it in place (--write) or reports what would chan
 
 PATH is a Dockerfile, a folder (its Dockerfile; with --all also *.Dockerfile and
 Dockerfile.*; with --recursive every subfolder too) or - for standard input.
+--recursive skips test fixtures (folders named testdata, fixtures or __fixtures__, as
+the go command skips testdata) unless such a folder is named on the command line.
 Every change is listed on standard error with its rule and reason.
+
+--write replaces files atomically. A symbolic link stays a link and the file it leads to
+is written, but only inside the repository (the git checkout, else the folder named on
+the command line): a link that leads outside, dangles or loops is refused, and nothing is
+written for that Dockerfile.
 
 Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
 		Example: `  harden fix Dockerfile                 # print the hardened Dockerfile
@@ -88,7 +95,7 @@ Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
 	fl.StringSliceVar(&opts.Skip, "skip", nil, "skip these rules (IDs or names, comma-separated)")
 	fl.StringVar(&opts.Level, "level", "structural", "fix level: safe (flags and cleanup only) or structural (also stages, bases, users)")
 	fl.BoolVar(&opts.All, "all", false, "in folders, also fix *.Dockerfile and Dockerfile.* files")
-	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor)")
+	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor and test fixtures: testdata, fixtures, __fixtures__)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list changes on standard error")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel")
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
@@ -213,7 +220,7 @@ func fixRun(opts *FixOptions) error {
 		if err := output.PRBody(&body, report, sizes); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(opts.PRBody, body.Bytes()); err != nil {
+		if err := safewrite.File(opts.PRBody, body.Bytes(), ""); err != nil {
 			fmt.Fprintf(s.ErrOut, "harden: %v\n", err)
 			failed = true
 		}
@@ -293,6 +300,9 @@ func readTarget(t target, stdin io.Reader) ([]byte, string, error) {
 	}
 	st, err := os.Stat(t.path)
 	if err != nil {
+		if broken := safewrite.BrokenLink(t.path); broken != nil {
+			return nil, t.path, broken
+		}
 		return nil, t.path, err
 	}
 	if st.Size() > dockerfile.MaxSize {
@@ -351,15 +361,19 @@ func emitFix(opts *FixOptions, r fileResult) ([]output.WrittenFile, error) {
 			return nil, err
 		}
 	case opts.Write:
+		// Both files are checked before either is written: a link that
+		// leads out of the repository stops the whole write.
+		var writes []safewrite.Write
 		if res.Changed() {
-			if err := writeFileAtomic(r.target.path, res.Output); err != nil {
-				return nil, err
-			}
+			writes = append(writes, safewrite.Write{Path: r.target.path, Data: res.Output})
 		}
 		if igChanged {
-			if err := writeFileAtomic(ig.Path, ig.New); err != nil {
-				return nil, err
-			}
+			writes = append(writes, safewrite.Write{Path: ig.Path, Data: ig.New})
+		}
+		if err := safewrite.Files(writes, r.target.root); err != nil {
+			return nil, err
+		}
+		if igChanged {
 			what := "updated"
 			if ig.Old == nil {
 				what = "created"
@@ -394,30 +408,43 @@ func diffName(path string, stdin bool) string {
 
 // summarize lists each applied change with its rule and reason, then the
 // warnings and errors left for a person to decide; info findings are only
-// counted (harden check shows them).
+// counted (harden check shows them). The counts come from the same lists
+// that are printed, so "N findings left" always matches the lines above.
 func summarize(w io.Writer, r fileResult) {
 	name := displayName(r.target)
 	for _, c := range r.res.Changes {
 		fmt.Fprintf(w, "%s:%d: %s (%s): %s\n", name, c.Line, c.Rule.Name, c.Rule.ID, c.Description)
 	}
+	listed, infos := 0, 0
 	for _, f := range r.res.Findings {
-		if f.Severity >= transform.Warning {
-			fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
+		if f.Severity < transform.Warning {
+			infos++
+			continue
 		}
+		listed++
+		fmt.Fprintf(w, "%s:%d: %s: %s (%s): %s\n", name, f.Line, f.Severity, f.Rule.Name, f.Rule.ID, f.Message)
 	}
 	if ig := r.ignore; ig != nil && ig.Changed() {
 		fmt.Fprintf(w, "%s: %d %s to keep secrets and bulk out of the build context (%s)\n", ig.Path, len(ig.Added), plural(len(ig.Added), "entry", "entries"), ig.SizeLine())
 	}
-	changes, open := len(r.res.Changes), len(r.res.Findings)
-	switch {
-	case changes == 0 && open == 0:
-		fmt.Fprintf(w, "%s: nothing to change\n", name)
-	case open == 0:
-	case changes == 0:
-		fmt.Fprintf(w, "%s: nothing to change; %d %s left for you (harden check %s)\n", name, open, plural(open, "finding", "findings"), name)
-	default:
-		fmt.Fprintf(w, "%s: %d %s; %d %s left for you (harden check %s)\n", name, changes, plural(changes, "change", "changes"), open, plural(open, "finding", "findings"), name)
+	changes := len(r.res.Changes)
+	if changes > 0 && listed == 0 && infos == 0 {
+		return // the changes say it all
 	}
+	line := "nothing to change"
+	if changes > 0 {
+		line = fmt.Sprintf("%d %s", changes, plural(changes, "change", "changes"))
+	}
+	if listed > 0 {
+		line += fmt.Sprintf("; %d %s left for you", listed, plural(listed, "finding", "findings"))
+	}
+	if infos > 0 {
+		line += fmt.Sprintf("; %d info %s", infos, plural(infos, "finding", "findings"))
+	}
+	if listed+infos > 0 {
+		line += fmt.Sprintf(" (harden check %s)", name)
+	}
+	fmt.Fprintf(w, "%s: %s\n", name, line)
 }
 
 func plural(n int, one, many string) string {
@@ -425,45 +452,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// writeFileAtomic replaces or creates path through a temporary file in the same
-// folder and a rename, so a crash or a full disk never leaves a
-// half-written file. An existing file keeps its mode (and owner, when
-// running as root); a new one is readable by all like any source file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	mode := os.FileMode(0o644)
-	st, statErr := os.Stat(path)
-	if statErr == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".harden-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if statErr == nil {
-		chownLike(tmp, st)
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
-	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
+	"github.com/harden-dev/harden/internal/safewrite"
 )
 
 // IgnoreOptions are the flags and arguments of `harden ignore`.
@@ -56,7 +57,8 @@ context's .dockerignore; a new one is .dockerignore for a Dockerfile named Docke
 PATH is a folder (its Dockerfile, or --file) or a Dockerfile; the default is the current
 folder. The planned file is printed on standard output (or written with --write), and what
 was added and why, the secrets found, and the build context size before and after on
-standard error.
+standard error. --write writes through a symbolic link only to a file inside the
+repository (the git checkout, else PATH), and refuses one that leads outside.
 
 Exit codes: 0 success, 2 usage or input error.`,
 		Example: `  harden ignore                         # print the planned .dockerignore for ./Dockerfile
@@ -102,7 +104,7 @@ func ignoreRun(opts *IgnoreOptions) error {
 	s := opts.Streams
 	written := false
 	if opts.Write && res.Changed() {
-		if err := writeFileAtomic(res.Path, res.New); err != nil {
+		if err := safewrite.File(res.Path, res.New, ignoreFolder(opts.Path, dfPath)); err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
 		written = true
@@ -141,6 +143,15 @@ func ignoreTarget(path, file string) (string, error) {
 		return "", fmt.Errorf("%s: no Dockerfile in this folder (name one with --file)", path)
 	}
 	return df, nil
+}
+
+// ignoreFolder is the folder being processed: PATH when it is a folder,
+// else the Dockerfile's.
+func ignoreFolder(path, dfPath string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return path
+	}
+	return filepath.Dir(dfPath)
 }
 
 // planIgnore reads and parses the Dockerfile and plans its ignore file.

@@ -17,6 +17,7 @@ import (
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
 	"github.com/harden-dev/harden/internal/lazyre"
+	"github.com/harden-dev/harden/internal/safewrite"
 	"github.com/harden-dev/harden/templates"
 	"github.com/harden-dev/harden/transform"
 )
@@ -71,7 +72,9 @@ fill in the rest. Templates are Go text/template files.
 
 new never overwrites a file: when any of them exists it writes nothing. --force replaces
 the Dockerfile and compose.yaml and merges harden's entries into an existing
-.dockerignore, keeping its lines. new never prompts.
+.dockerignore, keeping its lines. A file that is a symbolic link stays a link, and the
+file it leads to is written only when it is inside the repository (the git checkout,
+else DIR). new never prompts.
 
 Exit codes: 0 success, 2 usage error, unknown language, or a file in the way.`,
 		Example: `  harden new                                  # the current folder
@@ -285,19 +288,26 @@ func folderName(dir string) string {
 	return filepath.Base(dir)
 }
 
-// writeFiles creates dir if needed and writes each file atomically. When a
-// write fails, the files this call created are removed again, so that a
-// failed run leaves the folder as it was (files it replaced under --force
-// keep their new content: each replacement is whole).
+// writeFiles creates dir if needed and writes each file atomically, through
+// a symbolic link only to a file inside the repository (see safewrite):
+// every file is checked before the first is written. When a write fails,
+// the files this call created are removed again, so that a failed run
+// leaves the folder as it was (files it replaced under --force keep their
+// new content: each replacement is whole).
 func writeFiles(dir string, files []templates.File) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	for _, f := range files {
+		if _, err := safewrite.Target(filepath.Join(dir, f.Name), dir); err != nil {
+			return err
+		}
 	}
 	var created []string
 	for _, f := range files {
 		p := filepath.Join(dir, f.Name)
 		_, statErr := os.Lstat(p)
-		if err := writeFileAtomic(p, f.Data); err != nil {
+		if err := safewrite.File(p, f.Data, dir); err != nil {
 			for _, c := range created {
 				os.Remove(c)
 			}

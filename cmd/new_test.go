@@ -67,26 +67,6 @@ func TestWriteFilesRollsBack(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicKeepsMode(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "Dockerfile")
-	if err := os.WriteFile(p, []byte("old\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFileAtomic(p, []byte("new\n")); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
-	}
-	if data, _ := os.ReadFile(p); string(data) != "new\n" {
-		t.Errorf("content %q", data)
-	}
-}
-
 func TestShellJoin(t *testing.T) {
 	got := shellJoin("docker", "build", "-t", "api", "my services/it's")
 	if want := `docker build -t api 'my services/it'\''s'`; got != want {

@@ -64,6 +64,7 @@ var expectations = map[string]expect{
 			is(t, "command", strings.Join(r.Entrypoint.Command, " "), "python -u /app/main.py")
 			is(t, "requirements", strings.Join(r.Python.Requirements, " "), "requirements.txt requirements-base.txt")
 		}},
+	"python-quoted-workdir":  {eco: Python, pm: "pip", entry: "script main.py"},
 	"python-procfile-heroku": {eco: Python, framework: "django", pm: "pip", versions: "python=3.11.6", entry: "module config.wsgi", port: 8000},
 	"python-pyproject-setuptools": {eco: Python, framework: "quart", pm: "pip", versions: "python=3.11", entry: "module ledger.web:app", port: 8000,
 		check: func(t *testing.T, r *Result) {

@@ -520,8 +520,10 @@ func stageWorkdir(st *dockerfile.Stage) string {
 	wd := "/"
 	for i := len(chain) - 1; i >= 0; i-- {
 		for _, ins := range chain[i].Instructions[1:] {
-			if c, ok := ins.Command.(*instructions.WorkdirCommand); ok {
-				wd = resolveWorkdir(wd, c.Path)
+			// As BuildKit reads it: WORKDIR "/app" is /app. A path built
+			// from variables is not followed.
+			if p, ok := ins.WorkdirPath(); ok {
+				wd = resolveWorkdir(wd, p)
 			}
 		}
 	}

@@ -204,3 +204,31 @@ func TestDirectivesAndHeader(t *testing.T) {
 		t.Errorf("header = %q", got)
 	}
 }
+
+// WorkdirPath reads a WORKDIR as BuildKit does: quotes and escapes go,
+// variables make it unknown.
+func TestWorkdirPath(t *testing.T) {
+	for _, c := range []struct {
+		src, want string
+		ok        bool
+	}{
+		{"FROM a\nWORKDIR /app\n", "/app", true},
+		{"FROM a\nWORKDIR \"/app\"\n", "/app", true},
+		{"FROM a\nWORKDIR '/srv/my app'\n", "/srv/my app", true},
+		{"FROM a\nWORKDIR /srv/my\\ app\n", "/srv/my app", true},
+		{"# escape=`\nFROM a\nWORKDIR \"C:\\app\"\n", "C:\\app", true},
+		{"FROM a\nWORKDIR $HOME/app\n", "", false},
+		{"FROM a\nWORKDIR \"${APP_DIR}\"\n", "", false},
+		{"FROM a\nWORKDIR '$literal'\n", "$literal", true},
+		{"FROM a\nRUN true\n", "", false},
+	} {
+		f, err := Parse("Dockerfile", []byte(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := f.Instructions[len(f.Instructions)-1].WorkdirPath()
+		if got != c.want || ok != c.ok {
+			t.Errorf("%q: WorkdirPath = %q, %v; want %q, %v", c.src, got, ok, c.want, c.ok)
+		}
+	}
+}

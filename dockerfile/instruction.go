@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // Instruction is one Dockerfile instruction with its place in the source.
@@ -112,6 +113,38 @@ func (ins *Instruction) Args() []string {
 		out = append(out, n.Value)
 	}
 	return out
+}
+
+// Word is a word of the file (a WORKDIR path, a COPY destination) as
+// BuildKit uses it: its shell lexer, with the file's escape character,
+// removes quotes and escapes, so `"/app"` is /app. ok is false when the
+// word refers to a variable, whose value this does not know.
+func (f *File) Word(raw string) (word string, ok bool) {
+	if !strings.ContainsAny(raw, `"'$\`+"`") {
+		return raw, true // nothing to process: the common case stays cheap
+	}
+	res, err := shell.NewLex(rune(f.Escape)).ProcessWordWithMatches(raw, noVariables{})
+	if err != nil || len(res.Matched) > 0 || len(res.Unmatched) > 0 {
+		return "", false
+	}
+	return res.Result, true
+}
+
+// noVariables is an empty environment: any variable is unmatched.
+type noVariables struct{}
+
+func (noVariables) Get(string) (string, bool) { return "", false }
+func (noVariables) Keys() []string            { return nil }
+
+// WorkdirPath is the path a WORKDIR instruction sets, as BuildKit reads it
+// (see Word): `WORKDIR "/app"` sets /app. ok is false for any other
+// instruction and for a path built from variables.
+func (ins *Instruction) WorkdirPath() (string, bool) {
+	c, isWorkdir := ins.Command.(*instructions.WorkdirCommand)
+	if !isWorkdir {
+		return "", false
+	}
+	return ins.file.Word(c.Path)
 }
 
 // ArgsStart is the logical offset where the instruction's arguments begin,

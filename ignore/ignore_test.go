@@ -106,9 +106,17 @@ func TestFindSecrets(t *testing.T) {
 		".git-credentials":           {Data: []byte("https://u:p@example.com")},
 		".netrc":                     {Data: []byte("machine x")},
 		"infra/terraform.tfstate":    {Data: []byte("{}")},
-		"certs/client.p12":           {Data: []byte{0x30, 0x82}},
+		"certs/client.p12":           {Data: []byte{0x30, 0x82, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02}},
 		".docker/config.json":        {Data: []byte(`{"auths": {"r": {"auth": "eA=="}}}`)},
-		"app.py":                     {Data: []byte("print(1)")},
+		// Not secrets, though their names are those of credential files:
+		// a truststore (no key bag), a project's .kube and .ssh folders
+		// without logins, public front-end settings, a credential helper.
+		"certs/truststore.p12":     {Data: []byte{0x30, 0x82, 0x04, 0x5e}},
+		".kube/nginx/default.conf": {Data: []byte("server {}\n")},
+		"deploy/.ssh/known_hosts":  {Data: []byte("github.com ssh-ed25519 AAAA\n")},
+		"web/.env.production":      {Data: []byte("VITE_API_URL=https://api.example.com\n")},
+		"ci/.docker/config.json":   {Data: []byte(`{"credsStore": "desktop"}`)},
+		"app.py":                   {Data: []byte("print(1)")},
 	}
 	got, partial, err := FindSecrets(fsys, []string{".npmrc"}, 0)
 	if err != nil || partial {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/credfile"
 	"github.com/harden-dev/harden/internal/lazyre"
 )
 
@@ -48,9 +49,6 @@ var credentialFolders = map[string]string{
 	".gnupg":  "GnuPG keyring",
 }
 
-// dockerAuth marks a Docker client config that stores registry logins.
-var dockerAuth = lazyre.New(`"auths?"\s*:`)
-
 // gcloudFiles mark a plain "gcloud" folder (as in ~/.config/gcloud) as a
 // credentials folder; a "gcloud" package in a source tree has none of them.
 var gcloudFiles = []string{"application_default_credentials.json", "credentials.db", "access_tokens.db", "legacy_credentials"}
@@ -71,8 +69,14 @@ var (
 func classify(fsys fs.FS, p string, dir bool) (string, bool) {
 	name := path.Base(p)
 	if dir {
+		// A tool's folder is a secret as a whole only when a file in it
+		// holds a login: projects keep their own configuration in .kube/
+		// or .ssh/ (known_hosts) too.
 		if kind, ok := credentialFolders[name]; ok {
-			return kind, true
+			if found, _ := credfile.Find(fsys, p, nil); found != "" {
+				return kind, true
+			}
+			return "", false
 		}
 		if name == "gcloud" && containsAny(fsys, p, gcloudFiles) {
 			return "Google Cloud credentials folder", true
@@ -81,10 +85,13 @@ func classify(fsys fs.FS, p string, dir bool) (string, bool) {
 	}
 	lower := strings.ToLower(name)
 	switch {
-	case name == ".env":
-		return "dotenv file", true
-	case strings.HasPrefix(name, ".env."):
+	case name == ".env" || strings.HasPrefix(name, ".env."):
 		if envExamples[strings.ToLower(strings.TrimPrefix(name, ".env."))] {
+			return "", false
+		}
+		// Only public front-end settings (VITE_API_URL=...) or empty
+		// values: nothing secret to keep out.
+		if _, holds := credfile.Check(fsys, p); !holds {
 			return "", false
 		}
 		return "dotenv file", true
@@ -99,8 +106,15 @@ func classify(fsys fs.FS, p string, dir bool) (string, bool) {
 	case name == ".dockercfg":
 		return "Docker registry credentials", true
 	case name == "config.json" && path.Base(path.Dir(p)) == ".docker":
-		return sniffed(fsys, p, dockerAuth, "Docker registry credentials")
+		if _, holds := credfile.Check(fsys, p); !holds { // a credential helper's name, proxies
+			return "", false
+		}
+		return "Docker registry credentials", true
 	case strings.HasSuffix(lower, ".p12") || strings.HasSuffix(lower, ".pfx"):
+		// A truststore of certificates is a PKCS#12 file too.
+		if _, holds := credfile.Check(fsys, p); !holds {
+			return "", false
+		}
 		return "PKCS#12 key bundle", true
 	case name == ".npmrc":
 		return sniffed(fsys, p, npmToken, kindNpmToken)

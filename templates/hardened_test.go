@@ -59,7 +59,7 @@ func TestRendersAreHardened(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						reportFindings(t, fx.name, findings)
+						reportFindings(t, fx, findings)
 					})
 					t.Run("ignore", func(t *testing.T) {
 						// harden fix also plans the .dockerignore: it must have
@@ -86,7 +86,7 @@ func TestRendersAreHardened(t *testing.T) {
 						if res.Changed() {
 							t.Errorf("harden fix rewrote the render:\n%s", res.Output)
 						}
-						reportFindings(t, fx.name, res.Findings)
+						reportFindings(t, fx, res.Findings)
 					})
 				})
 			}
@@ -94,10 +94,25 @@ func TestRendersAreHardened(t *testing.T) {
 	}
 }
 
-// reportFindings fails for each finding that is not a known false positive.
-func reportFindings(t *testing.T, name string, findings []transform.Finding) {
+// reportFindings fails for each finding that is neither expected by the
+// case (@finding) nor a known false positive, and for each expected one
+// that did not appear.
+func reportFindings(t *testing.T, fx fixture, findings []transform.Finding) {
 	t.Helper()
+	name := fx.name
+	seen := map[string]bool{}
+	defer func() {
+		for rule := range fx.findings {
+			if !seen[rule] {
+				t.Errorf("the case expects a %s finding (@finding), and harden reported none", rule)
+			}
+		}
+	}()
 	for _, f := range findings {
+		if fx.findings[f.Rule.Name] {
+			seen[f.Rule.Name] = true
+			continue
+		}
 		if why, ok := knownFalsePositives[name][f.Rule.ID]; ok {
 			t.Run(f.Rule.ID, func(t *testing.T) {
 				t.Skipf("%s (%s) on line %d is a false positive of the rule: %s", f.Rule.Name, f.Rule.ID, f.Line, why)

@@ -13,7 +13,12 @@ import (
 
 // Node is what the Node.js templates need.
 type Node struct {
-	// Lockfile is the package manager's lockfile, empty when there is none.
+	// Install is set when there is a package.json to install from; an app
+	// without one has no dependencies and no build step.
+	Install bool
+	// Lockfile is the package manager's lockfile, empty when there is none:
+	// then no install runs frozen (npm ci, --frozen-lockfile and
+	// --immutable all fail without one).
 	Lockfile string
 	// Berry is set for Yarn 2 and later (.yarnrc.yml), which installs with
 	// --immutable and has no prune.
@@ -55,17 +60,23 @@ func fillNode(a *App, p *project) error {
 	if !ok {
 		return fmt.Errorf("harden has no Node.js template for %s; pass --package-manager npm, yarn or pnpm", a.PackageManager)
 	}
+	node.Install = p.exists("package.json")
 	node.Lockfile = lockfileIf(p, lock)
 	if node.Lockfile == "" && a.PackageManager == "npm" {
 		node.Lockfile = lockfileIf(p, "npm-shrinkwrap.json")
 	}
-	if node.Lockfile == "" {
+	switch {
+	case !node.Install:
+		a.note("there is no package.json, so the image installs no packages; add one and run harden new --force to install them")
+	case node.Lockfile == "":
 		a.note("there is no %s: the image installs whatever versions resolve on the day it is built; commit one", lock)
 	}
 	node.Berry = a.PackageManager == "yarn" && p.exists(".yarnrc.yml")
 	node.Corepack = majorVersion(a.Version) < 25
-	a.Manifests = []string{"package.json"}
-	a.Manifests = append(a.Manifests, nonEmpty(node.Lockfile)...)
+	if node.Install {
+		a.Manifests = []string{"package.json"}
+		a.Manifests = append(a.Manifests, nonEmpty(node.Lockfile)...)
+	}
 	for _, extra := range []string{".npmrc", ".yarnrc", ".yarnrc.yml", ".yarn/releases/", ".yarn/plugins/", ".yarn/patches/", "patches/"} {
 		if p.exists(strings.TrimSuffix(extra, "/")) {
 			a.Manifests = append(a.Manifests, extra)
@@ -90,7 +101,7 @@ func fillNode(a *App, p *project) error {
 		a.Port = 3000
 	}
 	start := nodeStart(a, p, facts, pkg)
-	node.Prune = a.PackageManager != "yarn" || !node.Berry
+	node.Prune = node.Install && (a.PackageManager != "yarn" || !node.Berry)
 	if dev := pkg.devDependencyIn(start); dev != "" {
 		node.Prune = false
 		a.note("dev dependencies stay in the image: the start command runs %s", dev)
@@ -153,6 +164,14 @@ func nodeStart(a *App, p *project, facts *detect.NodeFacts, pkg packageJSON) []s
 	switch {
 	case start == "" && facts.Main != "":
 		return []string{"node", facts.Main}
+	case start == "" && !p.exists("package.json"):
+		for _, f := range []string{"server.js", "index.js", "app.js", "main.js"} {
+			if p.exists(f) {
+				return []string{"node", f}
+			}
+		}
+		a.note("there is no package.json, and no server.js, index.js, app.js or main.js: the command runs server.js; pass --entrypoint")
+		return []string{"node", "server.js"}
 	case start == "":
 		a.note("package.json has no start script or main file: the command runs server.js; pass --entrypoint")
 		return []string{"node", "server.js"}

@@ -71,7 +71,7 @@ func fillPHP(a *App, p *project) error {
 		return fmt.Errorf("harden's PHP templates serve with Apache or PHP-FPM, not %s", facts.Server)
 	}
 	a.Variant = variant
-	ph := &PHP{Composer: p.exists("composer.json") || p.ctx == nil, Lockfile: p.exists("composer.lock")}
+	ph := &PHP{Composer: p.exists("composer.json"), Lockfile: p.exists("composer.lock")}
 	a.PHP = ph
 	root := p.entryValue(detect.EntryDirectory)
 	if root == "" {

@@ -15,8 +15,12 @@ import (
 // Python is what the Python templates need.
 type Python struct {
 	// Requirements is the requirements file pip installs (python/pip);
-	// empty when pip installs the project itself from pyproject.toml.
+	// empty when pip installs the project itself, or nothing.
 	Requirements string
+	// Project is set when the builder installs from the project's own
+	// metadata: poetry and uv from pyproject.toml, pip from pyproject.toml,
+	// setup.py or setup.cfg when there is no requirements file.
+	Project bool
 	// Lockfile is poetry.lock or uv.lock, empty when the project has none.
 	Lockfile string
 	// Server is the production server the command runs: gunicorn for WSGI
@@ -25,6 +29,9 @@ type Python struct {
 	// App is the WSGI or ASGI application ("app.main:app").
 	App string
 }
+
+// Installs reports whether the builder has anything to install.
+func (py *Python) Installs() bool { return py.Requirements != "" || py.Project }
 
 // pythonServerFor picks the production server for an application
 // interface when the project does not depend on one yet.
@@ -59,18 +66,26 @@ func fillPython(a *App, p *project) error {
 	switch a.Variant {
 	case "python/pip":
 		py.Requirements = mainRequirements(facts.Requirements)
-		if py.Requirements != "" {
+		switch {
+		case py.Requirements != "":
 			a.Manifests = requirementFiles(p, py.Requirements)
-		} else if !p.exists("pyproject.toml") && !p.exists("setup.py") && p.ctx != nil && p.facts.Python != nil {
-			a.note("there is no requirements.txt or pyproject.toml yet: the Dockerfile installs the project from pyproject.toml")
+		case p.exists("pyproject.toml") || p.exists("setup.py") || p.exists("setup.cfg"):
+			py.Project = true
+		default:
+			// pip cannot install a folder that is not a package ("Directory
+			// '/src' is not installable"): a script that uses only the
+			// standard library, or Debian's packages, needs no pip at all.
+			a.note("there is no requirements.txt or pyproject.toml, so the image installs no Python packages; add one and run harden new --force to install them")
 		}
 	case "python/poetry":
+		py.Project = true
 		py.Lockfile = lockfileIf(p, "poetry.lock")
 		a.Manifests = append([]string{"pyproject.toml"}, nonEmpty(py.Lockfile)...)
 		if v := poetryLockVersion(p.read("poetry.lock")); v != "" {
 			a.Versions["poetry"] = v
 		}
 	case "python/uv":
+		py.Project = true
 		py.Lockfile = lockfileIf(p, "uv.lock")
 		a.Manifests = append([]string{"pyproject.toml"}, nonEmpty(py.Lockfile)...)
 	}

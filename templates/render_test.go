@@ -24,12 +24,17 @@ import (
 //	@lang L             the --lang flag; likewise @framework, @package-manager,
 //	@port, @entrypoint, @version and @template-variant (--variant)
 //	@name N             the folder's name (default: the archive's name)
+//	@finding RULE       harden check must report RULE (a name) on the render:
+//	                    the project lacks a file no template can make up for,
+//	                    such as a lockfile, which harden new notes too
 type fixture struct {
 	name    string
 	variant string
 	folder  string
 	over    Overrides
 	archive *txtar.Archive
+	// findings are the rules expected to report on the render.
+	findings map[string]bool
 }
 
 func loadFixtures(t testing.TB) []fixture {
@@ -68,6 +73,11 @@ func loadFixtures(t testing.TB) []fixture {
 				fx.over.Version = val
 			case "@template-variant":
 				fx.over.Variant = val
+			case "@finding":
+				if fx.findings == nil {
+					fx.findings = map[string]bool{}
+				}
+				fx.findings[val] = true
 			case "@port":
 				if fx.over.Port, err = strconv.Atoi(val); err != nil {
 					t.Fatalf("%s: @port %q: %v", p, val, err)

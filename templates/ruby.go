@@ -17,6 +17,9 @@ type Ruby struct {
 	// Assets is set when a Rails app has an asset pipeline
 	// (assets:precompile); API-only apps have none.
 	Assets bool
+	// Locked is set when Gemfile.lock exists: the builder installs in
+	// deployment mode, which refuses to run without one.
+	Locked bool
 	// Packages are the Debian libraries the runtime installs for gems that
 	// link them (libpq5 for pg, libmariadb3 for mysql2).
 	Packages []string
@@ -46,10 +49,11 @@ func fillRuby(a *App, p *project) error {
 		}
 	}
 	a.Manifests = []string{"Gemfile"}
-	if p.exists("Gemfile.lock") {
+	r.Locked = p.exists("Gemfile.lock")
+	if r.Locked {
 		a.Manifests = append(a.Manifests, "Gemfile.lock")
 	} else {
-		a.note("there is no Gemfile.lock: bundle install in deployment mode needs it; run bundle lock and commit it")
+		a.note("there is no Gemfile.lock, so the builder resolves the gem versions on the day it is built (bundle install in deployment mode would stop without one); run bundle lock and commit it")
 	}
 	if p.exists(".ruby-version") {
 		// Gemfiles often read the Ruby version from it.

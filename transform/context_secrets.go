@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/credfile"
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/ignore"
 )
@@ -122,10 +123,11 @@ func contextCopies(f *dockerfile.File) []contextCopy {
 }
 
 // copyOf finds the first copy that takes p along: the whole context or a
-// folder holding it. named is set when a source names p itself.
+// folder holding it. named is set when a source names p itself, or a tool
+// folder holding it (COPY .aws/ ...), which secret-file-copied reports.
 func copyOf(copies []contextCopy, p string) (cp *contextCopy, named bool) {
 	for i, c := range copies {
-		if c.path == p {
+		if c.path == p || c.path != "." && strings.HasPrefix(p, c.path+"/") && credfile.InToolFolder(c.path) {
 			return nil, true
 		}
 		if ok, _ := path.Match(c.path, p); ok && strings.ContainsAny(c.path, "*?[") {

@@ -45,6 +45,9 @@ func checkDepsBeforeSource(p *Pass) {
 				continue
 			}
 			run := ins[i+1]
+			if installedBefore(ins[:i], run) {
+				continue
+			}
 			manifests, addRun, why := installInputs(p, run, src, imageDirOf(st, in, dest))
 			if why != "" && src != "." && !isWholeApp(p, src) {
 				// One folder copied before an install (".yarn/releases/") is
@@ -94,9 +97,7 @@ func workdirBefore(ins *dockerfile.Instruction) string {
 		if in.Index >= ins.Index {
 			break
 		}
-		if in.Keyword == "workdir" && len(in.Args()) > 0 && !strings.Contains(in.Args()[0], "$") {
-			wd = joinWorkdir(wd, in.Args()[0])
-		}
+		wd = workdirAfter(wd, in)
 	}
 	return wd
 }
@@ -124,6 +125,49 @@ func copiesWholeSource(in *dockerfile.Instruction) (src, dest string, ok bool) {
 	return clean, args[1], true
 }
 
+// installKind names the installer a RUN runs first ("pip", "bundler",
+// "go", or the Node.js package manager), or "".
+func installKind(sc *dockerfile.Script) string {
+	for _, c := range sc.Commands {
+		switch {
+		case c.Name() == "go" && firstSub(c) == "build":
+			return "go"
+		case nodeInstall(c) != "":
+			return nodeInstall(c)
+		case c.Name() == "bundle" && (firstSub(c) == "install" || firstSub(c) == ""):
+			return "bundler"
+		}
+		if _, ok := pipInstall(c); ok {
+			return "pip"
+		}
+	}
+	return ""
+}
+
+// installedBefore reports whether a RUN among earlier already ran the
+// installer that run runs: run then reinstalls after the source (a
+// production prune such as yarn install --production), and the stage's
+// dependency layers are already cached apart from the source.
+func installedBefore(earlier []*dockerfile.Instruction, run *dockerfile.Instruction) bool {
+	sc, err := run.Script()
+	if err != nil || sc.Form == dockerfile.ExecForm {
+		return false
+	}
+	kind := installKind(sc)
+	if kind == "" || kind == "go" {
+		return false
+	}
+	for _, in := range earlier {
+		if in.Keyword != "run" {
+			continue
+		}
+		if prev, err := in.Script(); err == nil && prev.Form != dockerfile.ExecForm && installKind(prev) == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // installInputs returns the manifest files (relative to the context) the
 // RUN reads, and for Go a download step to add. why is notAnInstall for
 // RUNs that install nothing known, or a reason the move is unsafe.
@@ -134,24 +178,7 @@ func installInputs(p *Pass, run *dockerfile.Instruction, srcDir, destDir string)
 	}
 	ctx := p.Context
 	rel := func(name string) string { return path.Join(srcDir, name) }
-	kind := ""
-	for _, c := range sc.Commands {
-		switch {
-		case c.Name() == "go" && firstSub(c) == "build":
-			kind = "go"
-		case nodeInstall(c) != "":
-			kind = nodeInstall(c)
-		case c.Name() == "bundle" && (firstSub(c) == "install" || firstSub(c) == ""):
-			kind = "bundler"
-		default:
-			if _, ok := pipInstall(c); ok {
-				kind = "pip"
-			}
-		}
-		if kind != "" {
-			break
-		}
-	}
+	kind := installKind(sc)
 	if kind == "" {
 		return nil, "", notAnInstall
 	}

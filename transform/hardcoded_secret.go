@@ -26,8 +26,12 @@ var HardcodedSecret = &Rule{
 			"and files written by a layer stay in it even when a later layer deletes them. " +
 			"Treat a credential found here as leaked and revoke it. Then pass its replacement " +
 			"to the one step that needs it with `RUN --mount=type=secret`, which exposes it as " +
-			"a file for that step only and leaves no trace in any layer. harden never prints " +
-			"the value it found, only what kind of credential it looks like.",
+			"a file for that step only and leaves no trace in any layer. A password in a URL " +
+			"for localhost (DATABASE_URL=postgres://postgres:postgres@localhost/app, which " +
+			"`rails assets:precompile` or `prisma generate` need set but never use) opens " +
+			"nothing outside the build, so it is only a note: nothing to revoke unless the same " +
+			"password is used elsewhere. harden never prints the value it found, only what kind " +
+			"of credential it looks like.",
 		Bad: "FROM python:3.12-slim\n" +
 			"RUN pip install --index-url https://deploy:s3cr3t-pw@pypi.example.com/simple app\n",
 		Good: "# syntax=docker/dockerfile:1\nFROM python:3.12-slim\n" +
@@ -56,9 +60,38 @@ var secretShapes = []struct {
 	{"a PyPI token", []string{"pypi-"}, lazyre.New(`\bpypi-[A-Za-z0-9_-]{50,}`)},
 }
 
-// urlPassword finds scheme://user:password@ in text; the password group
-// decides whether it is written out or comes from a variable.
-var urlPassword = lazyre.New(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@`)
+// urlPassword finds scheme://user:password@host in text; the password group
+// decides whether it is written out or comes from a variable, the host
+// group whether the credential can open anything outside the build.
+var urlPassword = lazyre.New(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@(\[[0-9A-Fa-f:.]*\]|[^/\s:?#'"@]*)`)
+
+// credential is what harden found: its kind for messages, and whether it
+// only opens a server on the build machine itself (a placeholder such as
+// DATABASE_URL=postgres://postgres:postgres@localhost/app, which
+// `rails assets:precompile` or `prisma generate` need set but never use).
+type credential struct {
+	kind  string
+	local bool
+}
+
+// localHost reports whether a URL's host is the machine the step runs on:
+// loopback names and addresses, or none (a Unix socket).
+func localHost(host string) bool {
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	switch {
+	case host == "", host == "localhost", strings.HasSuffix(host, ".localhost"), host == "::1", host == "0.0.0.0":
+		return true
+	}
+	if rest, ok := strings.CutPrefix(host, "127."); ok {
+		for _, part := range strings.Split(rest, ".") {
+			if part == "" || strings.Trim(part, "0123456789") != "" {
+				return false
+			}
+		}
+		return strings.Count(rest, ".") == 2
+	}
+	return false
+}
 
 func containsAny(text string, markers []string) bool {
 	for _, m := range markers {
@@ -78,16 +111,16 @@ func checkHardcodedSecret(p *Pass) {
 		case *instructions.RunCommand:
 			if s, err := ins.Script(); err == nil {
 				for _, c := range s.Commands {
-					if kind := commandSecret(c); kind != "" {
-						p.ReportAt(c, secretMessage(kind), nil)
+					if found := commandSecret(c); found.kind != "" {
+						p.ReportAtSeverity(c, found.severity(p.Rule), found.message(false), nil)
 					}
 				}
 				continue
 			}
 		case *instructions.EnvCommand:
 			for _, kv := range cmd.Env {
-				if kind := secretIn(kv.Value); kind != "" && !secretName(kv.Key) { // secret-in-env reports named ones
-					p.Report(ins, secretMessage(kind), nil)
+				if found := secretIn(kv.Value); found.kind != "" && !secretName(kv.Key) { // secret-in-env reports named ones
+					p.ReportSeverity(ins, found.severity(p.Rule), found.message(inFinalImage(ins)), nil)
 				}
 			}
 			continue
@@ -96,46 +129,83 @@ func checkHardcodedSecret(p *Pass) {
 				if kv.Value == nil || secretName(kv.Key) {
 					continue
 				}
-				if kind := secretIn(*kv.Value); kind != "" {
-					p.Report(ins, secretMessage(kind), nil)
+				if found := secretIn(*kv.Value); found.kind != "" {
+					p.ReportSeverity(ins, found.severity(p.Rule), found.message(false), nil)
 				}
 			}
 			continue
 		}
-		if kind := secretIn(ins.Text()); kind != "" {
-			p.Report(ins, secretMessage(kind), nil)
+		if found := secretIn(ins.Text()); found.kind != "" {
+			p.ReportSeverity(ins, found.severity(p.Rule), found.message(false), nil)
 		}
 	}
 }
 
-func secretMessage(kind string) string {
-	return kind + " is written into the Dockerfile, so it is in the repository, the build log and the image history; " +
-		"revoke it and pass the new one with RUN --mount=type=secret"
+// severity is the rule's for a credential that may open something; a
+// local placeholder is only worth a note.
+func (c credential) severity(r *Rule) Severity {
+	if c.local {
+		return Info
+	}
+	return r.Severity
 }
 
-// secretIn names the kind of credential text holds, or returns "".
-func secretIn(text string) string {
+// message says what was found and what to do about it; imageEnv is set
+// for an ENV that the final image keeps.
+func (c credential) message(imageEnv bool) string {
+	if !c.local {
+		return c.kind + " is written into the Dockerfile, so it is in the repository, the build log and the image history; " +
+			"revoke it and pass the new one with RUN --mount=type=secret"
+	}
+	msg := c.kind + " for localhost is written into the Dockerfile; it looks like a placeholder for a build step " +
+		"(no build step reaches a server on localhost unless it starts one), so there is nothing to revoke " +
+		"unless the same password is used elsewhere"
+	if imageEnv {
+		msg += "; ENV also makes it every container's default, so set it on the RUN that needs it instead"
+	}
+	return msg
+}
+
+// inFinalImage reports whether an instruction is in the final stage or a
+// stage it is built FROM, whose ENV the image keeps.
+func inFinalImage(ins *dockerfile.Instruction) bool {
+	f := ins.File()
+	for st := f.FinalStage(); st != nil; st = st.Parent() {
+		if st.Index == ins.Stage {
+			return true
+		}
+	}
+	return false
+}
+
+// secretIn names the kind of credential text holds, if any.
+func secretIn(text string) credential {
 	for _, s := range secretShapes {
 		if containsAny(text, s.markers) && s.re().MatchString(text) {
-			return s.kind
+			return credential{kind: s.kind}
 		}
 	}
 	if !strings.Contains(text, "://") || !strings.Contains(text, "@") {
-		return ""
+		return credential{}
 	}
+	found := credential{}
 	for _, m := range urlPassword().FindAllStringSubmatch(text, -1) {
-		if !strings.HasPrefix(m[1], "$") && !strings.HasPrefix(m[1], "%24") {
-			return "a password in a URL"
+		if strings.HasPrefix(m[1], "$") || strings.HasPrefix(m[1], "%24") {
+			continue
 		}
+		if !localHost(m[2]) {
+			return credential{kind: "a password in a URL"}
+		}
+		found = credential{kind: "a password in a URL", local: true}
 	}
-	return ""
+	return found
 }
 
 // commandSecret looks at one shell command: its text for credential shapes,
 // and its options for passwords given on the command line.
-func commandSecret(c *dockerfile.Command) string {
-	if kind := secretIn(c.Text()); kind != "" {
-		return kind
+func commandSecret(c *dockerfile.Command) credential {
+	if found := secretIn(c.Text()); found.kind != "" {
+		return found
 	}
 	for i := 1; i < c.NArgs(); i++ {
 		a, lit := c.Arg(i)
@@ -144,23 +214,23 @@ func commandSecret(c *dockerfile.Command) string {
 		}
 		for _, fl := range passwordFlags {
 			if v, ok := strings.CutPrefix(a, fl+"="); ok && literalSecret(v) {
-				return "a password on the command line (" + fl + ")"
+				return credential{kind: "a password on the command line (" + fl + ")"}
 			}
 			if a == fl {
 				if v, lit := c.Arg(i + 1); lit && literalSecret(v) {
-					return "a password on the command line (" + fl + ")"
+					return credential{kind: "a password on the command line (" + fl + ")"}
 				}
 			}
 		}
 		if c.Name() == "curl" && (a == "-u" || a == "--user") {
 			if v, lit := c.Arg(i + 1); lit {
 				if _, pw, ok := strings.Cut(v, ":"); ok && literalSecret(pw) {
-					return "a password on the command line (" + a + ")"
+					return credential{kind: "a password on the command line (" + a + ")"}
 				}
 			}
 		}
 	}
-	return ""
+	return credential{}
 }
 
 // literalSecret reports whether a value is written out rather than read

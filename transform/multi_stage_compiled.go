@@ -50,9 +50,7 @@ func (s *splitter) compiledBlockers(b compiledBuild) string {
 	for _, c := range s.chunks[b.index+1:] {
 		switch c.ins.Keyword {
 		case "workdir":
-			if args := c.ins.Args(); len(args) > 0 {
-				wd = joinWorkdir(wd, args[0])
-			}
+			wd = workdirAfter(wd, c.ins)
 		case "run":
 			if !installsSystemPackages(c.ins) {
 				return "the RUN on line " + itoaLine(c.ins) + " after the build may need the source or the toolchain"

@@ -31,7 +31,12 @@ func checkRelativeWorkdir(p *Pass) {
 		if !ok || absoluteOrUnknown(wd.Path) {
 			continue
 		}
-		p.Report(ins, "WORKDIR "+wd.Path+" is relative to the previous WORKDIR, which the base image may set; use an absolute path such as /"+strings.TrimPrefix(wd.Path, "./"), nil)
+		// Named as BuildKit reads it: WORKDIR "app" is the folder app.
+		dir, known := ins.WorkdirPath()
+		if !known {
+			dir = wd.Path // app/$NAME: shown as written
+		}
+		p.Report(ins, "WORKDIR "+dir+" is relative to the previous WORKDIR, which the base image may set; use an absolute path such as /"+strings.TrimPrefix(dir, "./"), nil)
 	}
 }
 

@@ -82,10 +82,27 @@ func TestSecretIn(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for text, want := range tests {
-		if got := secretIn(text); got != want {
-			t.Errorf("secretIn(%q) = %q, want %q", text, got, want)
+		if got := secretIn(text); got.kind != want || got.local {
+			t.Errorf("secretIn(%q) = %+v, want %q", text, got, want)
 		}
 		kinds[want] = true
+	}
+	// Placeholders for a server on the build machine itself are told apart;
+	// one real URL beside them makes the text a real secret.
+	for text, local := range map[string]bool{
+		"postgres://postgres:postgres@localhost:5432/app":                 true,
+		"postgresql://user:pass@127.0.0.1/db":                             true,
+		"mysql://root:root@[::1]:3306/app":                                true,
+		"redis://default:dummy@0.0.0.0:6379/0":                            true,
+		"postgres://u:p@/app?host=/var/run/postgresql":                    true,
+		"postgres://u:p@app.localhost/db":                                 true,
+		"postgres://u:p@127.0.0.1.example.com/db":                         false,
+		"postgres://u:p@localhost.example.com/db":                         false,
+		"postgres://u:p@localhost/a https://deploy:pw@pypi.example.com/x": false,
+	} {
+		if got := secretIn(text); got.kind != "a password in a URL" || got.local != local {
+			t.Errorf("secretIn(%q) = %+v, want local %v", text, got, local)
+		}
 	}
 	// The markers that spare the patterns must not hide a shape: every
 	// shape is matched by one of the samples above.

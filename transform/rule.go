@@ -224,6 +224,20 @@ func (p *Pass) ReportAt(c *dockerfile.Command, msg string, fix *SuggestedFix) {
 	})
 }
 
+// ReportSeverity records a finding at an instruction with a severity of
+// its own, for a case the rule knows to be less (or more) serious than its
+// usual one: a placeholder credential for localhost is only a note.
+func (p *Pass) ReportSeverity(ins *dockerfile.Instruction, sev Severity, msg string, fix *SuggestedFix) {
+	p.Report(ins, msg, fix)
+	p.findings[len(p.findings)-1].Severity = sev
+}
+
+// ReportAtSeverity is ReportSeverity at a shell command.
+func (p *Pass) ReportAtSeverity(c *dockerfile.Command, sev Severity, msg string, fix *SuggestedFix) {
+	p.ReportAt(c, msg, fix)
+	p.findings[len(p.findings)-1].Severity = sev
+}
+
 // Scripts calls fn for every RUN whose shell code harden can parse. RUNs in
 // another shell, or with syntax the shell parser rejects, are skipped: no
 // rule edits what it cannot read. Exec-form RUNs are included (Form is

@@ -1,13 +1,13 @@
 package transform
 
 import (
-	"path"
+	"io/fs"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/harden-dev/harden/buildctx"
-	"github.com/harden-dev/harden/internal/lazyre"
+	"github.com/harden-dev/harden/credfile"
 )
 
 // SecretFileCopied flags COPY and ADD of credential files from the build
@@ -26,8 +26,12 @@ var SecretFileCopied = &Rule{
 			".netrc with a token or password) must never be copied. Mount them for the one step " +
 			"that needs them with `RUN --mount=type=secret,id=NAME,target=PATH`, and give the " +
 			"running container its secrets at run time. For files that may or may not hold a " +
-			"credential (.npmrc, *.pem, *.key), harden reads them in the build context and " +
-			"reports only those that do.",
+			"credential (.npmrc, *.pem, *.key, *.p12, .env files of public front-end settings), " +
+			"harden reads them in the build context and reports only those that do. Folders " +
+			"named for a tool are judged file by file: only .docker/config.json with a login, " +
+			".aws/credentials, a kubeconfig with a token or key, and private keys in .ssh or " +
+			".gnupg are credentials, while a site config or an entrypoint script under .docker/ " +
+			"is not.",
 		Bad: "FROM node:22-slim\nWORKDIR /app\nCOPY .npmrc package.json package-lock.json ./\n" +
 			"RUN npm ci && rm .npmrc\n",
 		Good: "# syntax=docker/dockerfile:1\nFROM node:22-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\n" +
@@ -35,36 +39,6 @@ var SecretFileCopied = &Rule{
 	},
 	Check: checkSecretFileCopied,
 }
-
-// envTemplateSuffixes mark .env files meant to be committed and copied.
-var envTemplateSuffixes = map[string]bool{"example": true, "sample": true, "template": true, "tpl": true, "dist": true, "defaults": true}
-
-// alwaysSecretNames are files that exist to hold credentials.
-var alwaysSecretNames = map[string]bool{
-	"id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true,
-	".git-credentials": true, ".pgpass": true, ".dockercfg": true,
-}
-
-// secretFolders hold credentials as a whole; copying them copies the keys.
-var secretFolders = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".kube": true, ".docker": true}
-
-// privateKeyContent and passwordContent mark a file whose name is not
-// conclusive (a .pem may be a public certificate, an .npmrc may only name a
-// registry or read its token from a variable) as holding a secret.
-var (
-	privateKeyContent = lazyre.New(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`)
-	passwordContent   = lazyre.New(`(?m)(?:_authToken|_auth|_password|^\s*password)\s*[=:]\s*["']?[^$"'\s]|\bpassword\s+[^$\s]|npmAuthToken\s*:\s*["']?[^$"'\s]`)
-)
-
-// credentialConfigs are package-manager and login files that often, but not
-// always, hold a token or password.
-var credentialConfigs = map[string]bool{".npmrc": true, ".pypirc": true, ".netrc": true, "_netrc": true, ".yarnrc.yml": true, ".yarnrc": true}
-
-// keyExtensions hold either a private key or only a public certificate.
-var keyExtensions = map[string]bool{".pem": true, ".key": true}
-
-// bundleExtensions are PKCS#12 bundles, which exist to carry a private key.
-var bundleExtensions = map[string]bool{".p12": true, ".pfx": true}
 
 func checkSecretFileCopied(p *Pass) {
 	for _, ins := range p.File.Instructions {
@@ -96,7 +70,9 @@ func checkSecretFileCopied(p *Pass) {
 
 // secretSource decides whether a COPY source brings in a credential file.
 // It returns the offending file and, when the name alone is not proof, why
-// harden believes it holds a secret.
+// harden believes it holds a secret. credfile knows the files; a folder is
+// judged by the files in it, since tools keep logins in folders (.docker,
+// .kube) that projects also use for their own configuration.
 func secretSource(ctx *buildctx.Context, src string) (name, why string) {
 	clean := buildctx.Clean(src)
 	if clean == "." {
@@ -110,43 +86,77 @@ func secretSource(ctx *buildctx.Context, src string) (name, why string) {
 		candidates, _ = ctx.Glob(clean)
 	}
 	for _, c := range candidates {
-		if ctx != nil && ctx.Ignored(c) {
+		if ctx == nil {
+			if name, why := secretByName(c); name != "" {
+				return name, why
+			}
+			continue
+		}
+		if ctx.Ignored(c) {
 			continue // BuildKit never sends it, so COPY cannot copy it
 		}
-		base := path.Base(c)
-		for _, dir := range strings.Split(c, "/") {
-			if secretFolders[dir] {
-				return c, ""
-			}
-		}
-		ext := path.Ext(base)
-		switch {
-		case alwaysSecretNames[base] || isEnvFile(base) || bundleExtensions[ext]:
-			return c, ""
-		case !credentialConfigs[base] && !keyExtensions[ext]:
-			continue
-		case ctx == nil && credentialConfigs[base]:
-			return c, " (it usually holds a credential; harden had no build context to look inside)"
-		case ctx == nil:
-			continue // most .pem files are public certificates
-		}
-		head, err := ctx.ReadHead(c, 64<<10)
+		st, err := fs.Stat(ctx.FS, c)
 		switch {
 		case err != nil:
-		case privateKeyContent().Match(head):
-			return c, " (it holds a private key)"
-		case passwordContent().Match(head):
-			return c, " (it holds a token or password)"
+			continue // COPY fails on it anyway
+		case st.IsDir():
+			if name, why := secretInFolder(ctx, c); name != "" {
+				return name, why
+			}
+		default:
+			if why, ok := secretFile(ctx, c); ok {
+				return c, why
+			}
 		}
 	}
 	return "", ""
 }
 
-// isEnvFile recognises .env and .env.production, but not .env.example.
-func isEnvFile(base string) bool {
-	if base == ".env" {
-		return true
+// secretByName judges a source without a build context to read: a file
+// whose name is proof, one that usually holds a credential (said so), or a
+// folder whose everyday content is keys.
+func secretByName(p string) (name, why string) {
+	if kind, ok := credfile.UsuallyHoldsWhole(p); ok {
+		return p, " (such a folder usually holds " + kind + "; harden had no build context to look inside)"
 	}
-	suffix, ok := strings.CutPrefix(base, ".env.")
-	return ok && !envTemplateSuffixes[strings.ToLower(suffix)]
+	r := credfile.Lookup(p)
+	switch {
+	case r == nil:
+		return "", ""
+	case r.Always:
+		return p, ""
+	case r.Usually && r.Kind != "":
+		return p, " (it usually holds " + r.Kind + "; harden had no build context to look inside)"
+	case r.Usually:
+		return p, ""
+	}
+	return "", "" // most .pem files are public certificates
+}
+
+// secretFile reads a context file that credfile knows, when its name is
+// not proof, and says why it holds a secret.
+func secretFile(ctx *buildctx.Context, p string) (why string, ok bool) {
+	r, ok := credfile.Check(ctx.FS, p)
+	return explain(r), ok
+}
+
+// explain is the reason given after a file's name: none when the name is
+// proof or says it all.
+func explain(r *credfile.Rule) string {
+	if r == nil || r.Always || r.Kind == "" {
+		return ""
+	}
+	return " (it holds " + r.Kind + ")"
+}
+
+// secretInFolder finds a credential file that COPY of the folder dir would
+// bring along. Only folders that tools keep logins in (or folders inside
+// them) are this rule's: a secret that comes along in another folder is
+// context-secrets' to report, with the advice to exclude it.
+func secretInFolder(ctx *buildctx.Context, dir string) (name, why string) {
+	if !credfile.InToolFolder(dir) {
+		return "", ""
+	}
+	p, r := credfile.Find(ctx.FS, dir, ctx.Ignored)
+	return p, explain(r)
 }

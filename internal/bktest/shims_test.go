@@ -278,6 +278,28 @@ func TestPipWheelsAndConsoleScripts(t *testing.T) {
 	}
 }
 
+// pip installs a folder only when it is a package, with its [project]
+// dependencies, as the real pip does; version pins do not name the package;
+// poetry install puts the main dependencies into the active environment.
+func TestPipFoldersAndPoetryDependencies(t *testing.T) {
+	dir, env := rootfs(t, bktest.Python)
+	os.MkdirAll(filepath.Join(dir, "script"), 0o755)
+	os.WriteFile(filepath.Join(dir, "script/server.py"), []byte("import http.server\n"), 0o644)
+	out := sh(t, dir, env, 1, "pip install /script")
+	if !strings.Contains(out, "Directory '/script' is not installable") {
+		t.Errorf("pip install of a folder that is not a package should fail as pip does:\n%s", out)
+	}
+	os.MkdirAll(filepath.Join(dir, "proj"), 0o755)
+	os.WriteFile(filepath.Join(dir, "proj/pyproject.toml"), []byte("[project]\nname = \"quotes\"\ndependencies = [\"fastapi>=0.111\", \"uvicorn>=0.30\"]\n"), 0o644)
+	sh(t, dir, env, 0, `python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir /proj &&
+		test -d /opt/venv/lib/python3.11/site-packages/proj && test -x /opt/venv/bin/uvicorn &&
+		pip install --no-cache-dir poetry==1.8.3 && test -x /usr/local/bin/poetry`)
+	os.MkdirAll(filepath.Join(dir, "blog"), 0o755)
+	os.WriteFile(filepath.Join(dir, "blog/pyproject.toml"), []byte("[tool.poetry.dependencies]\npython = \"^3.11\"\ngunicorn = \"^22.0\"\n\n[build-system]\nrequires = [\"poetry-core\"]\n"), 0o644)
+	sh(t, dir, env, 0, `cd /blog && PATH=/opt/venv/bin:$PATH VIRTUAL_ENV=/opt/venv poetry install --only main --no-root &&
+		test -x /opt/venv/bin/gunicorn && test ! -e /opt/venv/lib/python3.11/site-packages/python`)
+}
+
 func TestPythonRunsTheAppsOwnModule(t *testing.T) {
 	dir, env := rootfs(t, bktest.PythonAlpine)
 	os.MkdirAll(filepath.Join(dir, "app/app"), 0o755)
@@ -306,6 +328,8 @@ func TestYarnShimMapsOntoNpm(t *testing.T) {
 		yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline &&
 		test -d node_modules/koa && test ! -d node_modules/typescript &&
 		test -d /usr/local/share/.cache/yarn/_cacache && yarn --version`)
+	sh(t, dir, env, 0, "corepack enable && yarn --version")
+	sh(t, dir, env, 1, "corepack prepare pnpm@9.1.0 --activate")
 }
 
 func TestNginxStandInServesItsSiteAndStops(t *testing.T) {

@@ -284,6 +284,7 @@ var layerFiles = map[string]func() ([]File, error){
 			exe("/usr/local/bin/node", shim("node")),
 			exe("/usr/local/bin/npm", shim("npm")),
 			exe("/usr/local/bin/yarn", shim("yarn")),
+			exe("/usr/local/bin/corepack", shim("corepack")),
 			{Path: "/usr/local/lib/node_modules/npm/npm.js", Data: RandomBytes(1 << 20)},
 			{Path: "/home/node", Dir: true, UID: 1000, GID: 1000},
 		}, nil
