@@ -130,6 +130,26 @@ func (f *File) Word(raw string) (word string, ok bool) {
 	return res.Result, true
 }
 
+// WordWith is Word with variables: lookup gives the values the build
+// would have (ENV and ARG of the stage). ok is false when a variable has
+// none, or the word does not lex.
+func (f *File) WordWith(raw string, lookup func(name string) (string, bool)) (word string, ok bool) {
+	if !strings.ContainsAny(raw, `"'$\`+"`") {
+		return raw, true
+	}
+	res, err := shell.NewLex(rune(f.Escape)).ProcessWordWithMatches(raw, lookupEnv(lookup))
+	if err != nil || len(res.Unmatched) > 0 {
+		return "", false
+	}
+	return res.Result, true
+}
+
+// lookupEnv adapts a lookup function to the lexer's environment.
+type lookupEnv func(name string) (string, bool)
+
+func (l lookupEnv) Get(name string) (string, bool) { return l(name) }
+func (l lookupEnv) Keys() []string                 { return nil }
+
 // noVariables is an empty environment: any variable is unmatched.
 type noVariables struct{}
 

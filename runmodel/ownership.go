@@ -91,7 +91,7 @@ func (o *Ownership) current(s *stageState) string {
 func (o *Ownership) apply(s *stageState, ins *dockerfile.Instruction) {
 	switch c := ins.Command.(type) {
 	case *instructions.WorkdirCommand:
-		wd, ok := s.expand(unquote(c.Path))
+		wd, ok := s.expand(c.Path)
 		if !ok {
 			return
 		}

@@ -86,10 +86,11 @@ func (s *stageState) lookup(name string) (string, bool) {
 	return s.file.GlobalArgDefault(name)
 }
 
-// expand expands variables in a Dockerfile word, reporting whether every
-// variable had a value.
+// expand reads a Dockerfile word as BuildKit does (quotes and escapes
+// removed, variables expanded), reporting whether every variable had a
+// value.
 func (s *stageState) expand(w string) (string, bool) {
-	return dockerfile.Expand(w, s.lookup)
+	return s.file.WordWith(w, s.lookup)
 }
 
 // abs makes a path absolute against the working directory in force.
@@ -103,7 +104,7 @@ func (s *stageState) abs(p string) string {
 func (s *stageState) read(ins *dockerfile.Instruction) {
 	switch c := ins.Command.(type) {
 	case *instructions.WorkdirCommand:
-		if wd, ok := s.expand(unquote(c.Path)); ok {
+		if wd, ok := s.expand(c.Path); ok {
 			s.workdir = s.abs(wd)
 		}
 	case *instructions.EnvCommand:
@@ -487,11 +488,4 @@ func portNumber(p string) int {
 		return 0
 	}
 	return n
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
-		return s[1 : len(s)-1]
-	}
-	return s
 }

@@ -148,11 +148,6 @@ var knownFalseClaims = map[string]map[string]string{
 	"multi-stage-build/ruby-bundle": {
 		"split into a builder that runs bundle install without the development and test groups and a ruby:3.3-slim runtime that receives the gems and the libraries they link": "multi_stage_ruby.go",
 	},
-	// non_root_user.go: the Dockerfile does not create node, it switches
-	// to the user the node image ships (USER node in the first stage).
-	"non-root-user/user-root-last": {
-		"the app now runs as node, the user the Dockerfile already creates": "non_root_user.go",
-	},
 }
 
 // evalClaim runs the checker for a clause; matched is false when none
@@ -925,6 +920,11 @@ func userNames(f *dockerfile.File) []string {
 // final user.
 func ownedByUser(c *claimCase, p string) bool {
 	names := userNames(c.output)
+	// A user the base image ships has no useradd to name it: the
+	// description names it ("runs as node (uid 1000)") and USER its uid.
+	if u := regexp.MustCompile(`^the app now runs as (\S+) \(uid (\d+)\)`).FindStringSubmatch(c.desc); u != nil && slices.Contains(names, u[2]) {
+		names = append(names, u[1])
+	}
 	for _, ins := range finalStage(c.output).Instructions {
 		for _, cmd := range commands(ins) {
 			if cmd.Name() == "chown" && slices.Contains(cmd.Args, p) && slices.ContainsFunc(cmd.Args, func(a string) bool {

@@ -856,16 +856,6 @@ func insertionPoint(f *dockerfile.File, ins []*dockerfile.Instruction, i int) in
 	return at
 }
 
-func stageWorkdir(st *dockerfile.Stage) string {
-	wd := "/"
-	for _, in := range st.Instructions {
-		if in.Keyword == "workdir" && len(in.Args()) > 0 && !strings.Contains(in.Args()[0], "$") {
-			wd = joinWorkdir(wd, in.Args()[0])
-		}
-	}
-	return wd
-}
-
 func joinWorkdir(wd, p string) string {
 	if path.IsAbs(p) {
 		return path.Clean(p)
