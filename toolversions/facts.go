@@ -1,6 +1,9 @@
 package toolversions
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // The table behind every answer, with the source of each row. Sources:
 //
@@ -40,7 +43,7 @@ type runtimeFamily struct {
 }
 
 const (
-	nodeIndex   = "Node.js release index: node %s bundles npm %s"
+	nodeIndex   = "the Node.js release index: node %s bundles npm %s"
 	nodeYarn    = "nodejs/docker-node installs yarn %s (YARN_VERSION)"
 	nodeNoYarn  = "nodejs/docker-node strips yarn from node 26 and later images (2026-03-16)"
 	pythonPip   = "docker-library/python pins PYTHON_PIP_VERSION 6.1.1 or newer from 2015-05-19 and bundles pip with ensurepip from 2024-09-07"
@@ -48,9 +51,12 @@ const (
 )
 
 func nodeNpm(from, to, min, max string) runtimeRow {
-	span := from + " to " + to
-	if to == "" {
+	span := from + " up to (not including) " + to
+	switch {
+	case to == "":
 		span = from + " and later"
+	case !strings.Contains(from, ".") && to == nextPrefix(from):
+		span = from + ".x"
 	}
 	v := min + " to " + max
 	if min == max {
@@ -140,7 +146,7 @@ var codenames = map[string]codename{
 
 func pkg(distro, release, name string, tool Tool, version, how string) releaseRow {
 	return releaseRow{distro: distro, release: release, tool: tool, version: version,
-		source: sprintf("%s %s's %s package is %s (%s)", distro, release, name, version, how)}
+		source: sprintf("%s %s's %s package is %s, per %s", distro, release, name, version, how)}
 }
 
 const (
