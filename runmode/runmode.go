@@ -31,6 +31,9 @@ type Signal struct {
 	Why string
 	// Where names the source ("Dockerfile:9", "docker-compose.yml service web").
 	Where string
+	// Advice says how to run the app in production instead, for a
+	// development signal.
+	Advice string
 }
 
 func (s Signal) String() string {
@@ -119,7 +122,7 @@ var envOrder = []string{"RAILS_ENV", "RACK_ENV", "NODE_ENV", "APP_ENV", "FLASK_E
 func runMode(app App, r Run) Signal {
 	cmd := Command(r.Command, app)
 	if cmd.Mode == Development || cmd.Mode == Production && cmd.explicit {
-		return Signal{Mode: cmd.Mode, Why: cmd.why, Where: r.CommandWhere}
+		return Signal{Mode: cmd.Mode, Why: cmd.why, Where: r.CommandWhere, Advice: cmd.advice}
 	}
 	rubyEnvSet := false
 	for _, name := range envOrder {
@@ -131,14 +134,18 @@ func runMode(app App, r Run) Signal {
 			rubyEnvSet = true
 		}
 		if m := Env(name, value); m != Unknown {
-			return Signal{Mode: m, Why: name + "=" + value, Where: r.EnvWhere[name]}
+			advice := ""
+			if m == Development {
+				advice = envAdvice(name)
+			}
+			return Signal{Mode: m, Why: name + "=" + value, Where: r.EnvWhere[name], Advice: advice}
 		}
 	}
 	if cmd.Mode == Production {
 		return Signal{Mode: Production, Why: cmd.why, Where: r.CommandWhere}
 	}
 	if app.Rails && cmd.rails && !rubyEnvSet {
-		return Signal{Mode: Development, Why: cmd.why + " with neither RAILS_ENV nor RACK_ENV set, so Rails boots in development", Where: r.CommandWhere}
+		return Signal{Mode: Development, Why: cmd.why + " with neither RAILS_ENV nor RACK_ENV set, so Rails boots in development", Where: r.CommandWhere, Advice: railsAdvice}
 	}
 	return Signal{}
 }
@@ -173,6 +180,21 @@ type commandMode struct {
 	// rails is set when the command boots Rails (rails server, puma or
 	// unicorn_rails in a Rails app).
 	rails bool
+	// advice says what to run in production instead.
+	advice string
+}
+
+const railsAdvice = "set ENV RAILS_ENV=production (with SECRET_KEY_BASE given at run time) or start the server with -e production"
+
+// envAdvice says how to leave development mode set by a variable.
+func envAdvice(name string) string {
+	switch name {
+	case "FLASK_DEBUG", "DJANGO_DEBUG":
+		return "leave " + name + " unset in the image and run a production server (gunicorn, uvicorn without --reload)"
+	case "RAILS_ENV", "RACK_ENV":
+		return railsAdvice
+	}
+	return "set " + name + "=production"
 }
 
 // Command reads a start command, following npm/yarn/pnpm/bun scripts,
@@ -197,7 +219,7 @@ func command(words []string, app App, depth int) commandMode {
 	name := path.Base(words[0])
 	args := words[1:]
 	if strings.HasSuffix(words[0], "bin/dev") {
-		return commandMode{Mode: Development, why: "the command runs bin/dev, Rails' development launcher"}
+		return commandMode{Mode: Development, why: "the command runs bin/dev, Rails' development launcher", advice: railsAdvice}
 	}
 	switch name {
 	case "exec", "env", "dumb-init", "tini", "gosu", "su-exec", "npx", "pnpx", "bunx":
@@ -219,7 +241,7 @@ func command(words []string, app App, depth int) commandMode {
 	case "foreman", "overmind", "hivemind":
 		for i, a := range args {
 			if (a == "-f" || a == "--procfile") && i+1 < len(args) && strings.Contains(args[i+1], "dev") {
-				return commandMode{Mode: Development, why: "the command runs " + args[i+1]}
+				return commandMode{Mode: Development, why: "the command runs " + args[i+1], advice: "run the Procfile's production processes"}
 			}
 		}
 		if app.Procfile != "" {
@@ -255,7 +277,7 @@ func packageScript(pm string, args []string, app App, depth int) commandMode {
 	}
 	switch script {
 	case "dev", "develop", "watch", "serve":
-		return commandMode{Mode: Development, why: "the command runs the " + script + " script"}
+		return commandMode{Mode: Development, why: "the command runs the " + script + " script", advice: "run the production start script"}
 	}
 	return commandMode{}
 }
@@ -271,6 +293,9 @@ func shellString(s string, app App, depth int) commandMode {
 			name, value, _ := strings.Cut(words[0], "=")
 			if m := Env(name, value); m != Unknown {
 				last = commandMode{Mode: m, why: "the command sets " + words[0], explicit: true}
+				if m == Development {
+					last.advice = envAdvice(name)
+				}
 			}
 			words = words[1:]
 		}
@@ -321,18 +346,22 @@ func program(name string, args []string, app App) commandMode {
 	if len(args) > 0 {
 		first = args[0]
 	}
-	dev := func(why string) commandMode { return commandMode{Mode: Development, why: "the command runs " + why} }
+	dev := func(why, advice string) commandMode {
+		return commandMode{Mode: Development, why: "the command runs " + why, advice: advice}
+	}
+	const nodeAdvice = "build the app and start it with node (or the framework's production start) and NODE_ENV=production"
+	const staticAdvice = "build the site and serve the output with a web server"
 	switch name {
 	// Node.js development servers and watchers.
 	case "nodemon", "ts-node-dev", "tsnd", "webpack-dev-server", "next-dev":
-		return dev(name)
+		return dev(name, nodeAdvice)
 	case "node", "tsx":
 		if has("--watch") || name == "tsx" && first == "watch" {
-			return dev(name + " in watch mode")
+			return dev(name+" in watch mode", nodeAdvice)
 		}
 	case "nest":
 		if first == "start" && (has("--watch", "-w", "--debug", "-d")) {
-			return dev("nest start --watch")
+			return dev("nest start --watch", "run nest build, then node dist/main with NODE_ENV=production")
 		}
 		if first == "start" {
 			return commandMode{Mode: Production, why: "the command runs nest start"}
@@ -340,37 +369,37 @@ func program(name string, args []string, app App) commandMode {
 	case "next", "nuxt", "nuxi", "astro", "remix", "svelte-kit":
 		switch first {
 		case "dev":
-			return dev(name + " dev")
+			return dev(name+" dev", "run "+name+" build, then "+name+" start")
 		case "start":
 			return commandMode{Mode: Production, why: "the command runs " + name + " start"}
 		}
 	case "ng":
 		if first == "serve" || first == "s" {
-			return dev("ng serve")
+			return dev("ng serve", staticAdvice)
 		}
 	case "vite":
 		if first == "" || first == "dev" || first == "serve" || strings.HasPrefix(first, "-") {
-			return dev("the vite dev server")
+			return dev("the vite dev server", staticAdvice)
 		}
 	case "react-scripts":
 		if first == "start" {
-			return dev("react-scripts start")
+			return dev("react-scripts start", staticAdvice)
 		}
 	case "vue-cli-service":
 		if first == "serve" {
-			return dev("vue-cli-service serve")
+			return dev("vue-cli-service serve", staticAdvice)
 		}
 	case "webpack":
 		if first == "serve" || has("--watch", "-w") {
-			return dev("webpack " + first)
+			return dev("webpack "+first, staticAdvice)
 		}
 	case "gatsby":
 		if first == "develop" {
-			return dev("gatsby develop")
+			return dev("gatsby develop", staticAdvice)
 		}
 	case "parcel":
 		if first != "build" {
-			return dev("the parcel dev server")
+			return dev("the parcel dev server", staticAdvice)
 		}
 	// Ruby.
 	case "rails":
@@ -384,20 +413,20 @@ func program(name string, args []string, app App) commandMode {
 	// Python.
 	case "flask":
 		if first == "run" && has("--debug", "--reload") {
-			return dev("flask run --debug")
+			return dev("flask run --debug", "run a production WSGI server such as gunicorn")
 		}
 	case "uvicorn", "hypercorn", "gunicorn", "granian", "daphne":
 		if has("--reload") {
-			return dev(name + " --reload")
+			return dev(name+" --reload", "drop --reload")
 		}
 		return commandMode{Mode: Production, why: "the command runs " + name}
 	case "manage.py":
 		if first == "runserver" {
-			return dev("manage.py runserver, Django's development server")
+			return dev("manage.py runserver, Django's development server", "run the project's WSGI or ASGI application with gunicorn or uvicorn")
 		}
 	case "python", "python3":
 		if len(args) >= 2 && path.Base(args[0]) == "manage.py" && args[1] == "runserver" {
-			return dev("manage.py runserver, Django's development server")
+			return dev("manage.py runserver, Django's development server", "run the project's WSGI or ASGI application with gunicorn or uvicorn")
 		}
 		if len(args) >= 2 && args[0] == "-m" {
 			return program(args[1], args[2:], app)
@@ -426,7 +455,7 @@ func rubyEnvFlag(what string, args []string, flags ...string) commandMode {
 			}
 			switch Env("RAILS_ENV", value) {
 			case Development:
-				return commandMode{Mode: Development, why: "the command runs " + what + " in development", explicit: true, rails: true}
+				return commandMode{Mode: Development, why: "the command runs " + what + " in development", explicit: true, rails: true, advice: railsAdvice}
 			case Production:
 				return commandMode{Mode: Production, why: "the command runs " + what + " in production", explicit: true, rails: true}
 			}

@@ -59,6 +59,9 @@ func TestDecide(t *testing.T) {
 		if v.Mode != c.want {
 			t.Errorf("%s: %q (%s), want %q", c.name, v.Mode, v.Reason(), c.want)
 		}
+		if v.Mode == Development && v.Signals[0].Advice == "" {
+			t.Errorf("%s: no advice for a development server", c.name)
+		}
 		if v.Mode != Unknown && v.Reason() == "" {
 			t.Errorf("%s: no reason", c.name)
 		}
