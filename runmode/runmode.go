@@ -92,8 +92,13 @@ func (v Verdict) Reason() string {
 func Decide(app App, runs ...Run) Verdict {
 	var dev, prod []Signal
 	allProd := len(runs) > 0
+	seen := map[string]bool{}
 	for _, r := range runs {
 		s := runMode(app, r)
+		if seen[s.String()] && s.Mode != Unknown {
+			continue // a compose service that runs the image as it is
+		}
+		seen[s.String()] = true
 		switch s.Mode {
 		case Development:
 			dev = append(dev, s)

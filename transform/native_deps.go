@@ -72,6 +72,7 @@ var nativeDeps = sync.OnceValue(func() map[string]map[string]nativeDep {
 // the summary), and a reason when the Dockerfile asks for a source build
 // harden cannot account for.
 func (s *splitter) nativeLibraries(pm string) (pkgs, deps []string, why string) {
+	var perDep []string
 	img := detect.Image(s.ref)
 	if img.Distro != "debian" || img.Variant != "full" || s.p.Context == nil {
 		return nil, nil, "" // alpine and slim builders install -dev packages explicitly
@@ -106,7 +107,7 @@ func (s *splitter) nativeLibraries(pm string) (pkgs, deps []string, why string) 
 		if dep.fromSource && !source.all && !source.names[name] {
 			continue
 		}
-		added := false
+		var added []string
 		for _, dev := range dep.links {
 			lib, _, reason := libraryFor(dev, t)
 			if reason != "" {
@@ -116,12 +117,12 @@ func (s *splitter) nativeLibraries(pm string) (pkgs, deps []string, why string) 
 				if !seen[p] && !already[p] {
 					seen[p] = true
 					pkgs = append(pkgs, p)
-					added = true
+					added = append(added, p)
 				}
 			}
 		}
-		if added {
-			deps = append(deps, name)
+		if len(added) > 0 {
+			perDep = append(perDep, strings.Join(added, ", ")+" for "+name)
 		}
 	}
 	if len(unknown) > 0 && len(unknown) <= 5 {
@@ -132,7 +133,7 @@ func (s *splitter) nativeLibraries(pm string) (pkgs, deps []string, why string) 
 		return nil, nil, source.how + " builds every dependency from source against the libraries of " + s.ref +
 			", and harden does not know which of them the runtime needs"
 	}
-	return pkgs, deps, ""
+	return pkgs, perDep, ""
 }
 
 // sourceBuilds is what the Dockerfile says about building from source.
@@ -258,5 +259,5 @@ func (s *splitter) addNativeLibraries(sp *splitPlan, pm string, at int) (note, w
 		return "", why
 	}
 	sp.runtimeBefore[at] = append([]string{installRun(s.f.Style, pkgs, false)}, sp.runtimeBefore[at]...)
-	return strings.Join(pkgs, ", ") + " for " + strings.Join(deps, ", "), ""
+	return joinClauses(deps), ""
 }
