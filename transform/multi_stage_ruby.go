@@ -145,6 +145,11 @@ func removedBundlerFlags(s *splitter, installs []*dockerfile.Command) string {
 		if !ok || b.AtLeast("4") != toolversions.Yes {
 			continue
 		}
+		if locked := lockedBundler(s); locked != "" && !strings.HasPrefix(locked, "4.") && locked != "4" {
+			// Bundler 2.3 and later switch to the version the lockfile
+			// names, which still has the flags.
+			continue
+		}
 		for _, flag := range []string{"--without", "--with", "--frozen", "--system", "--no-prune", "--clean"} {
 			if c.HasArg(flag) || argWithPrefix(c, flag+"=") {
 				return "bundle install " + flag + " on line " + itoaLine(c.Script.Ins) + " is an option Bundler 4 removed (" + b.Source +
@@ -181,4 +186,22 @@ func joinClauses(parts []string) string {
 		return strings.Join(parts, "")
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// lockedBundler is the Bundler version Gemfile.lock was written with (its
+// BUNDLED WITH section), "" when there is none.
+func lockedBundler(s *splitter) string {
+	if s.p.Context == nil {
+		return ""
+	}
+	data, err := s.p.Context.ReadHead(path.Join(appRoot(s.p), "Gemfile.lock"), 1<<20)
+	if err != nil {
+		return ""
+	}
+	_, rest, ok := strings.Cut(string(data), "\nBUNDLED WITH\n")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
+	return strings.TrimSpace(v)
 }
