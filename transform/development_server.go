@@ -1,6 +1,6 @@
 package transform
 
-import "github.com/harden-dev/harden/runmode"
+import "github.com/harden-dev/harden/servermode"
 
 // DevelopmentServer reports an image that starts its app as a development
 // server.
@@ -28,7 +28,7 @@ var DevelopmentServer = &Rule{
 
 func checkDevelopmentServer(p *Pass) {
 	v := imageRunMode(p, appRoot(p))
-	if v.Mode != runmode.Development {
+	if v.Mode != servermode.Development {
 		return
 	}
 	at := p.File.FinalStage().From

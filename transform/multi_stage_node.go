@@ -7,7 +7,7 @@ import (
 
 	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/dockerfile"
-	"github.com/harden-dev/harden/runmode"
+	"github.com/harden-dev/harden/servermode"
 	"github.com/harden-dev/harden/toolversions"
 )
 
@@ -81,7 +81,7 @@ func planNode(s *splitter) (*splitPlan, string) {
 	if prune != "" {
 		sp.builderBefore[last+1] = append(sp.builderBefore[last+1], style.Instruction("RUN", prune))
 	}
-	if mode.Mode != runmode.Development && !s.setsEnv("NODE_ENV") {
+	if mode.Mode != servermode.Development && !s.setsEnv("NODE_ENV") {
 		sp.runtimeBefore[1] = append(sp.runtimeBefore[1], style.Instruction("ENV", "NODE_ENV=production"))
 		notes = append(notes, "NODE_ENV=production")
 	}
@@ -196,8 +196,8 @@ func runsNodeWork(ins *dockerfile.Instruction) bool {
 // the package manager in the image understands, unless the image runs a
 // development server or its start command needs a dev dependency. The
 // note says what the output does, for the summary.
-func pruneCommand(s *splitter, pm string, install *dockerfile.Command, mode runmode.Verdict) (string, string) {
-	if mode.Mode == runmode.Development {
+func pruneCommand(s *splitter, pm string, install *dockerfile.Command, mode servermode.Verdict) (string, string) {
+	if mode.Mode == servermode.Development {
 		return "", "dev dependencies kept and NODE_ENV left alone, because the image runs a development server: " + mode.Reason()
 	}
 	if pkg := startNeedsDevDependency(s); pkg != "" {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/dockerfile"
-	"github.com/harden-dev/harden/runmode"
+	"github.com/harden-dev/harden/servermode"
 	"github.com/harden-dev/harden/toolversions"
 )
 
@@ -91,7 +91,7 @@ func planRuby(s *splitter) (*splitPlan, string) {
 		// Bundler remembers the setting in BUNDLE_APP_CONFIG, which is the
 		// gem folder the runtime receives; an ENV would not override it.
 		groups = "with the groups " + groupsSet + " leaves out"
-	case mode.Mode == runmode.Development:
+	case mode.Mode == servermode.Development:
 		groups, devReason = "with every group", mode.Reason()
 	default:
 		without := style.Instruction("ENV", `BUNDLE_WITHOUT="development:test"`)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/harden-dev/harden/compose"
 	"github.com/harden-dev/harden/dockerfile"
-	"github.com/harden-dev/harden/runmode"
+	"github.com/harden-dev/harden/servermode"
 )
 
 // imageRunMode decides whether the final image runs its app in production
@@ -21,7 +21,7 @@ import (
 // this Dockerfile's final stage with its own command or environment.
 // appDir is the application's folder in the build context, where
 // package.json and the Procfile are read.
-func imageRunMode(p *Pass, appDir string) runmode.Verdict {
+func imageRunMode(p *Pass, appDir string) servermode.Verdict {
 	f := p.File
 	final := f.FinalStage()
 	var entrypoint, cmd []string
@@ -48,16 +48,16 @@ func imageRunMode(p *Pass, appDir string) runmode.Verdict {
 			}
 		}
 	}
-	image := runmode.Run{
+	image := servermode.Run{
 		Command:      joinStart(entrypoint, cmd),
 		CommandWhere: fmt.Sprintf("%s:%d", f.Name, max(entrypointAt, cmdAt)),
 		Env:          env,
 		EnvWhere:     envWhere,
 	}
-	runs := []runmode.Run{image}
+	runs := []servermode.Run{image}
 	for _, cs := range composeServices(p) {
 		s := cs.Service
-		run := runmode.Run{Command: image.Command, CommandWhere: image.CommandWhere, Env: map[string]string{}, EnvWhere: map[string]string{}}
+		run := servermode.Run{Command: image.Command, CommandWhere: image.CommandWhere, Env: map[string]string{}, EnvWhere: map[string]string{}}
 		where := cs.where
 		ep, c := entrypoint, cmd
 		if s.Entrypoint.Set {
@@ -79,7 +79,7 @@ func imageRunMode(p *Pass, appDir string) runmode.Verdict {
 		}
 		runs = append(runs, run)
 	}
-	return runmode.Decide(appFacts(p, appDir), runs...)
+	return servermode.Decide(appFacts(p, appDir), runs...)
 }
 
 // startWords turns CMD or ENTRYPOINT into words; the shell form runs under
@@ -112,10 +112,10 @@ func isEntrypointScript(words []string) bool {
 	return len(words) <= 2 && (strings.HasSuffix(base, ".sh") || strings.Contains(base, "entrypoint") || base == "tini" || base == "dumb-init")
 }
 
-// appFacts reads what runmode needs about the application from the build
+// appFacts reads what servermode needs about the application from the build
 // context.
-func appFacts(p *Pass, appDir string) runmode.App {
-	var app runmode.App
+func appFacts(p *Pass, appDir string) servermode.App {
+	var app servermode.App
 	facts := p.facts()
 	app.Rails = facts.Framework == "rails"
 	if p.Context == nil {

@@ -1,4 +1,4 @@
-package runmode
+package servermode
 
 import "testing"
 

@@ -1,4 +1,4 @@
-// Package runmode tells whether an image runs its app in production or as a
+// Package servermode tells whether an image runs its app in production or as a
 // development server, from the evidence a rule can see: the start command
 // (and the package.json scripts or Procfile line it runs), the environment
 // the image or a compose service sets (RAILS_ENV, RACK_ENV, NODE_ENV,
@@ -8,7 +8,7 @@
 // Rules use it before production-only pruning: a development server needs
 // its development dependencies (nodemon, the listen gem), so a rule that
 // would remove them keeps them and suggests a production command instead.
-package runmode
+package servermode
 
 import (
 	"path"
