@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harden-dev/harden/detect"
+	"github.com/harden-dev/harden/runmodel"
 )
 
 // DetectOptions are the flags and arguments of `harden detect`.
@@ -124,9 +125,70 @@ func writeDetectText(out io.Writer, r *detect.Result) error {
 		}
 	}
 	section(out, "conflicts", r.Conflicts)
+	section(out, "at run time (final stage)", runtimeLines(r.Runtime))
 	section(out, "evidence", evidenceLines(r.Evidence))
 	section(out, "notes", evidenceLines(r.Notes))
 	return nil
+}
+
+// runtimeLines render the model of the running app: what it writes and
+// why, its home, ports, users, what needs root and what harden cannot tell.
+func runtimeLines(m *runmodel.Model) []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	if len(m.Command) > 0 {
+		add("command: %s (runs %s)", strings.Join(m.Command, " "), strings.Join(m.Programs, ", "))
+	}
+	add("working directory: %s", m.Workdir)
+	if m.User != "" {
+		add("user: %s", m.User)
+	} else {
+		add("user: root")
+	}
+	for _, w := range m.Writes {
+		kind := map[runmodel.WriteKind]string{runmodel.CreatesIn: "creates files in", runmodel.Modifies: "writes",
+			runmodel.MakesDir: "makes", runmodel.MakesDirOnce: "makes (fails if it exists)"}[w.Kind]
+		vol := ""
+		if w.Volume {
+			vol = " (volume)"
+		}
+		add("%s %s%s: %s", kind, w.Path, vol, w.Why.String())
+	}
+	if m.Home != nil {
+		add("uses its home folder: %s", m.Home.String())
+	}
+	for _, p := range m.Ports {
+		add("port %d (%s): %s", p.Number, p.Setting, p.Why.String())
+	}
+	for _, u := range m.Users {
+		from := "this stage"
+		switch {
+		case u.Stage != "":
+			from = "stage " + u.Stage
+		case u.Why.File == "":
+			from = "the base image"
+		}
+		add("user %s (%s), home %s, from %s", u.Name, u.Ref(), u.Home, from)
+	}
+	if m.RunAsUser != nil {
+		add("deployments run it as uid %d: %s", m.RunAsUser.Number, m.RunAsUser.Why.String())
+	}
+	for _, d := range m.Drops {
+		add("%s starts as root and switches user itself (%s): %s", d.Server, d.Setting, d.Why.String())
+	}
+	for _, e := range m.NeedsRoot {
+		add("needs root: %s", e.String())
+	}
+	for _, u := range m.RootHome {
+		add("reads from /root: %s", u.Why.String())
+	}
+	for _, e := range m.Unknown {
+		add("cannot tell: %s", e.String())
+	}
+	return out
 }
 
 func section(out io.Writer, title string, lines []string) {

@@ -49,6 +49,7 @@ func prepareTarget(t target, stdin io.Reader, contextDir string, cfg *config.Con
 		if cfg.User != nil {
 			opts.User = transform.RuntimeUser{Name: cfg.User.Name, UID: cfg.User.UID, GID: cfg.User.GID}
 		}
+		opts.MigrateVolumes = cfg.MigrateVolumes
 	}
 	return &prepared{name: name, src: src, file: parsed, ctx: ctx, facts: facts, options: opts}, nil
 }

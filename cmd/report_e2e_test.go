@@ -78,10 +78,12 @@ func TestReportCommandE2E(t *testing.T) {
 	})
 
 	t.Run("a hardened image that no longer starts fails the smoke check", func(t *testing.T) {
-		// The app appends to a log in a folder root created: as the
-		// hardened image's non-root user it cannot.
-		dir := writeApp(t, "FROM python:3.11\nRUN mkdir -p /var/log/app\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"+
-			"CMD [\"sh\", \"-c\", \"echo start >> /var/log/app/app.log && exec python app.py\"]\n")
+		// The app writes a log into a folder root created, through dd,
+		// whose writes harden's model of the start command does not
+		// read: the rewrite adds a user that cannot write there, and only
+		// the smoke check can tell.
+		dir := writeApp(t, "FROM python:3.11\nRUN mkdir -p /var/log/app && echo ready > /var/log/app/.keep\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"+
+			"CMD [\"sh\", \"-c\", \"echo start | dd of=/var/log/app/app.log && exec python app.py\"]\n")
 		code, out, errOut := run(t, "--progress", "quiet", "-q", "-f", "markdown", dir)
 		if code != ExitFound {
 			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitFound, out, errOut)

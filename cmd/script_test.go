@@ -6,6 +6,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/harden-dev/harden/internal/golden"
 	"github.com/harden-dev/harden/report"
 )
 
@@ -26,5 +27,8 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		// go test ./cmd -run TestScripts -update rewrites the expected
+		// files that cmp compares against (review the diff).
+		UpdateScripts: golden.Update(),
 	})
 }

@@ -13,6 +13,7 @@
 //	  name: app
 //	  uid: 10001
 //	  gid: 10001                 # optional, defaults to uid
+//	volumes: migrate             # VOLUME data is moved to the user; harden may add one
 //
 // Decoding is strict: an unknown key, an unknown rule or a bad value is an
 // error naming the file and line, so that a typo never silently disables a
@@ -57,6 +58,11 @@ type Config struct {
 	BaseImages map[string]string
 	// User is the runtime user to create, or nil for harden's default.
 	User *User
+	// MigrateVolumes is set by `volumes: migrate`: the operators move the
+	// data of existing VOLUMEs to the runtime user on upgrade, so harden
+	// may add a user to images that declare VOLUMEs (by default it leaves
+	// them alone, since root owns that data).
+	MigrateVolumes bool
 }
 
 // RuleSetting is what the configuration says about one rule.
@@ -142,8 +148,22 @@ func Parse(name string, data []byte) (*Config, error) {
 			return p.baseImages(c, val)
 		case "user":
 			return p.user(c, val)
+		case "volumes":
+			v, err := p.scalar(val, "volumes")
+			if err != nil {
+				return err
+			}
+			switch v {
+			case "migrate":
+				c.MigrateVolumes = true
+			case "keep-root":
+				c.MigrateVolumes = false
+			default:
+				return p.errorf(val, "volumes: unknown value %q (want migrate or keep-root)", v)
+			}
+			return nil
 		}
-		return p.errorf(key, "unknown key %q (want rules, base_images or user)", key.Value)
+		return p.errorf(key, "unknown key %q (want rules, base_images, user or volumes)", key.Value)
 	})
 	if err != nil {
 		return nil, err

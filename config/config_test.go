@@ -72,7 +72,7 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want string
 	}{
-		{"rule:\n  HD407: off\n", ".harden.yaml:1: unknown key \"rule\" (want rules, base_images or user)"},
+		{"rule:\n  HD407: off\n", ".harden.yaml:1: unknown key \"rule\" (want rules, base_images, user or volumes)"},
 		{"rules:\n  HD999: off\n", ".harden.yaml:2: unknown rule \"HD999\" (see `harden rules`)"},
 		{"rules:\n  HD407: loud\n", ".harden.yaml:2: rules.HD407: \"loud\" is not off, on or a severity (info, warning, error)"},
 		{"rules:\n  HD407: off\n  sudo-in-run: error\n", ".harden.yaml:3: HD407 is set twice (also on line 2, as sudo-in-run)"},
@@ -86,6 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{"user:\n  name: App User\n  uid: 1\n", ".harden.yaml:2: user.name \"App User\" is not a valid user name (lower-case letters, digits, _ and -, at most 32, not starting with a digit)"},
 		{"user:\n  name: app\n  uid: 0\n", ".harden.yaml:3: user.uid \"0\" must be a number from 1 to 2147483647 (0 is root)"},
 		{"user:\n  name: app\n  uid: 10001\n  shell: /bin/sh\n", ".harden.yaml:4: unknown key user.shell (want name, uid or gid)"},
+		{"volumes: always\n", ".harden.yaml:1: volumes: unknown value \"always\" (want migrate or keep-root)"},
 		{"rules: {HD407: off\n", ".harden.yaml:1: invalid YAML: did not find expected ',' or '}'"},
 		{"rules:\n  HD407: off\n---\nrules: {}\n", ".harden.yaml:3: more than one YAML document; harden reads one"},
 		{"- rules\n", ".harden.yaml:1: the file must be a mapping of keys to values"},
@@ -201,5 +202,17 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestVolumesMigrate(t *testing.T) {
+	for src, want := range map[string]bool{"volumes: migrate\n": true, "volumes: keep-root\n": false, "rules: {}\n": false} {
+		c, err := Parse(".harden.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MigrateVolumes != want {
+			t.Errorf("%q: MigrateVolumes %v, want %v", src, c.MigrateVolumes, want)
+		}
 	}
 }

@@ -154,6 +154,7 @@ func DirWithContext(p, contextDir string) (*Result, error) {
 	}
 	res := detect(ctx, df, dfDir)
 	res.Dockerfile, res.Context = dfPath, contextDir
+	res.Runtime = Runtime(ctx, df, res)
 	return res, nil
 }
 

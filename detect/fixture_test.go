@@ -12,6 +12,7 @@ import (
 
 	"github.com/harden-dev/harden/dockerfile"
 	"github.com/harden-dev/harden/internal/golden"
+	"github.com/harden-dev/harden/runmodel"
 )
 
 // A fixture is a txtar archive in testdata/contexts: its files are a
@@ -132,6 +133,18 @@ func (fx fixture) detect(t testing.TB, root string) *Result {
 	}
 	for i := range res.Conflicts {
 		res.Conflicts[i] = strings.ReplaceAll(res.Conflicts[i], prefix, "")
+	}
+	if res.Runtime != nil {
+		// The model names the Dockerfile by its path on disk.
+		data, err := json.Marshal(res.Runtime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m runmodel.Model
+		if err := json.Unmarshal(bytes.ReplaceAll(data, []byte(prefix), nil), &m); err != nil {
+			t.Fatal(err)
+		}
+		res.Runtime = &m
 	}
 	return res
 }

@@ -56,6 +56,28 @@ type ImageUser struct {
 	// Name is empty for images that run as a bare uid (Bitnami's 1001).
 	Name string `json:"name,omitempty"`
 	UID  int    `json:"uid"`
+	// Home is the account's home folder where harden knows it, and
+	// HomeOwned whether the image makes it and gives it to the account
+	// (www-data's /var/www is root's; nginx's is /nonexistent).
+	Home      string `json:"home,omitempty"`
+	HomeOwned bool   `json:"homeOwned,omitempty"`
+}
+
+// userHomes are the home folders of the accounts official images ship.
+var userHomes = map[string]struct {
+	home  string
+	owned bool
+}{
+	"node": {"/home/node", true}, "nonroot": {"/home/nonroot", true}, "app": {"/home/app", true},
+	"ubuntu": {"/home/ubuntu", true}, "www-data": {"/var/www", false}, "nginx": {"/nonexistent", false},
+}
+
+// withHome fills in the home folder of an image's account.
+func (u *ImageUser) withHome() *ImageUser {
+	if h, ok := userHomes[u.Name]; ok {
+		u.Home, u.HomeOwned = h.home, h.owned
+	}
+	return u
 }
 
 // ImageFacts are what an image reference says about the image, from its
@@ -315,14 +337,14 @@ func (f *ImageFacts) applyFamily(fam family, t tagInfo) {
 		f.Toolchain = t.toolchain
 	}
 	if fam.user != nil && (fam.userFrom == "" || f.RuntimeVersion != "" && compareVersions(f.RuntimeVersion, fam.userFrom) >= 0) {
-		f.User = &ImageUser{Name: fam.user.name, UID: fam.user.uid}
+		f.User = (&ImageUser{Name: fam.user.name, UID: fam.user.uid}).withHome()
 		f.NonRootDefault = fam.nonRootDefault || t.distroless
 	}
 	if f.Runtime == "php" && distro == "alpine" && f.User != nil {
 		f.User.UID = 82 // Alpine's www-data
 	}
 	if f.User == nil && f.Distro == "ubuntu" && release != "" && compareVersions(release, ubuntuUserFrom) >= 0 {
-		f.User = &ImageUser{Name: "ubuntu", UID: 1000}
+		f.User = (&ImageUser{Name: "ubuntu", UID: 1000}).withHome()
 	}
 	if port, ok := phpServerPorts[f.Flavor]; ok && f.Runtime == "php" {
 		f.Port = port
@@ -388,7 +410,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		f.setDistro("distroless")
 		f.DistroRelease = m[4]
 		f.Variant, f.Slim, f.Toolchain = "distroless", true, TriNo
-		f.User = &ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}
+		f.User = (&ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}).withHome()
 		f.NonRootDefault = t.nonroot || t.first == "nonroot"
 		if t.debug || t.first == "debug" {
 			f.Shell = TriYes // busybox
@@ -409,7 +431,7 @@ func (f *ImageFacts) applyPattern(name string, t tagInfo) {
 		f.Known = true
 		f.setDistro("wolfi")
 		f.Variant, f.Slim = "distroless", true
-		f.User, f.NonRootDefault = &ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}, true
+		f.User, f.NonRootDefault = (&ImageUser{Name: nonrootUser.name, UID: nonrootUser.uid}).withHome(), true
 		if t.dev || t.first == "dev" {
 			f.Flavor, f.Shell, f.PackageManager, f.Variant = "dev", TriYes, "apk", "minimal"
 		}

@@ -1,5 +1,7 @@
 package detect
 
+import "github.com/harden-dev/harden/runmodel"
+
 // Ecosystem names an application's language ecosystem. Its values are part
 // of harden's JSON output and stable.
 type Ecosystem string
@@ -71,6 +73,10 @@ type Result struct {
 
 	// Base describes the base image of each stage of the Dockerfile.
 	Base []ImageFacts `json:"base,omitempty"`
+	// Runtime models what the final stage does when the image runs: the
+	// paths it writes, its home, ports, users and what needs root. Only
+	// `harden detect` fills it in (see Runtime).
+	Runtime *runmodel.Model `json:"runtime,omitempty"`
 	// Also lists other ecosystems with a manifest in the project (a Django
 	// app's package.json for its assets, a Go service's web frontend).
 	Also []Ecosystem `json:"also,omitempty"`

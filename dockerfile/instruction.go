@@ -209,6 +209,12 @@ func (s *Stage) Commands() []any {
 // ExpandGlobalArgs replaces $NAME and ${NAME} (with BuildKit's :- and :+
 // forms) by global ARG defaults. ok is false when a variable has no default.
 func (f *File) ExpandGlobalArgs(s string) (string, bool) {
+	return Expand(s, f.GlobalArgDefault)
+}
+
+// Expand replaces $NAME and ${NAME} (with BuildKit's :- and :+ forms) by
+// the values lookup gives. ok is false when a variable has no value.
+func Expand(s string, lookup func(name string) (string, bool)) (string, bool) {
 	if !strings.Contains(s, "$") {
 		return s, true
 	}
@@ -244,7 +250,7 @@ func (f *File) ExpandGlobalArgs(s string) (string, bool) {
 			name = s[j:k]
 			i = k - 1
 		}
-		val, set := f.GlobalArgDefault(name)
+		val, set := lookup(name)
 		switch op {
 		case ":-", "-":
 			if !set || val == "" && op == ":-" {

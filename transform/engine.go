@@ -32,6 +32,9 @@ type Options struct {
 	Images baseimage.Mapping
 	// User is the runtime user to create; zero means DefaultUser.
 	User RuntimeUser
+	// MigrateVolumes lets non-root-user add a user to images with VOLUMEs
+	// (see Pass.MigrateVolumes).
+	MigrateVolumes bool
 }
 
 // Change is one applied fix, traced back to the input's lines.
@@ -161,7 +164,7 @@ func runRule(r *Rule, f *dockerfile.File, opts Options) []Finding {
 	if user.Name == "" {
 		user = DefaultUser
 	}
-	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level, Facts: opts.Facts, Images: opts.Images, User: user}
+	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level, Facts: opts.Facts, Images: opts.Images, User: user, MigrateVolumes: opts.MigrateVolumes}
 	r.Check(p)
 	out := p.findings[:0]
 	for _, fd := range p.findings {

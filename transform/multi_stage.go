@@ -99,6 +99,7 @@ func checkMultiStageBuild(p *Pass) {
 		}
 		return
 	}
+	s.keepUsers(sp)
 	text, err := s.render(sp)
 	if err != nil {
 		p.Report(final.From, "the final stage builds and runs the app in one image; harden did not split it because "+err.Error(), nil)

@@ -3,16 +3,20 @@ package transform
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/harden-dev/harden/accounts"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/runmodel"
 )
 
-// NonRootUser makes the final stage run as a non-root user.
+// NonRootUser makes the running stage run as a non-root user that can do
+// what the app did as root.
 var NonRootUser = &Rule{
 	ID:               "HD409",
 	Name:             "non-root-user",
@@ -25,104 +29,100 @@ var NonRootUser = &Rule{
 		Why: "A process running as root inside a container is root on the container's files and, " +
 			"after a kernel or runtime escape, much closer to root on the host. An attacker who " +
 			"finds a bug in the app gets a shell that can install tools and rewrite the app. " +
-			"harden creates a system user the way the runtime's distro does it (groupadd/useradd " +
-			"on Debian and Ubuntu, addgroup/adduser on Alpine), uses the user an image already " +
-			"ships (node, nonroot on distroless), gives that user the app's files and the folders it " +
-			"writes (WORKDIR, VOLUMEs), and switches to it after the last step that needs root.",
-		Bad:  "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
-		Good: "FROM python:3.12-slim\nWORKDIR /app\nRUN groupadd --system --gid 10001 app && useradd --system --no-create-home --uid 10001 --gid app --shell /usr/sbin/nologin app && mkdir -p /app && chown app:app /app\nCOPY --chown=app:app . .\nUSER 10001:10001\nCMD [\"python\", \"app.py\"]\n",
+			"harden first models what the app does at run time (package runmodel): the folders it " +
+			"writes (its working directory when it keeps a SQLite database, uploads or logs there; " +
+			"folders a RUN makes and nothing fills; paths its entrypoint script and its own code " +
+			"write; each framework's defaults, such as Rails' tmp/ and log/ or Next's .next/cache), " +
+			"whether it uses a home folder, the ports it binds, and what needs root at start. " +
+			"Then it reuses a non-root user the Dockerfile, another stage or the base image already " +
+			"has (node, nonroot on distroless), or creates one with a home folder the way the " +
+			"runtime's distro does (useradd on Debian, Ubuntu and RHEL, adduser on Alpine), keeps " +
+			"the code owned by root and read-only, gives the user exactly the paths the app writes, " +
+			"moves packages out of /root (pip --user, poetry's default virtualenvs), moves a port " +
+			"below 1024 that an ENV or a flag sets to one above 1024 (an interface change it " +
+			"states), and switches with a numeric USER after the last step that needs root. " +
+			"It leaves the user alone and says why when it cannot prove the app still works: a " +
+			"server that starts as root and drops privileges itself (Apache, php-fpm, uWSGI with " +
+			"uid=, stock nginx, gosu in an entrypoint), an entrypoint that needs root or that it " +
+			"cannot read, a low port it cannot move, or a VOLUME whose existing data belongs to root.",
+		Bad: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+		Good: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n" +
+			"RUN groupadd --system --gid 10001 app && useradd --system --create-home --home-dir /home/app --uid 10001 --gid app --shell /usr/sbin/nologin app\n" +
+			"USER 10001:10001\nCMD [\"python\", \"app.py\"]\n",
 	},
 	Check: checkNonRootUser,
 }
 
 func checkNonRootUser(p *Pass) {
+	checkStageUser(p, p.File.FinalStage())
+}
+
+// checkStageUser hardens one stage that runs.
+func checkStageUser(p *Pass, st *dockerfile.Stage) {
 	f := p.File
-	st := f.FinalStage()
-	if user, _ := finalUser(f); user != "" && !rootUser(user) {
+	chain := stageChainOf(st)
+	user, userIns := lastUser(chain)
+	if user != "" && !rootUser(user) {
 		reportPrivilegedPorts(p, st)
+		return
+	}
+	if exportsOnly(st) {
 		return
 	}
 	root := rootImage(st)
 	var facts detect.ImageFacts
-	if root.Scratch {
+	switch {
+	case root.Scratch:
 		facts = detect.Image("scratch")
-	} else if root.Known {
+	case root.Known:
 		facts = detect.Image(root.Ref)
-	} else {
+	default:
 		p.Report(st.From, "the container runs as root; the base image is set by an ARG without a default, so harden cannot tell how to add a user: add one and a USER instruction", nil)
 		return
 	}
-	if user, _ := finalUser(f); user == "" && facts.NonRootDefault {
+	if user == "" && facts.NonRootDefault {
 		return // the image already runs as its own non-root user
 	}
 	if facts.Toolchain == detect.TriYes {
 		p.Report(st.From, "the container runs as root; harden left the user alone because the final stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
 		return
 	}
-	if facts.Port > 0 && facts.Port < 1024 && !setsCommand(st) {
-		p.Report(st.From, fmt.Sprintf("the container runs as root; %s's server binds port %d as root and drops privileges itself: make it listen above 1024, then add USER", facts.Ref, facts.Port), nil)
+	if facts.Distro == "windows" {
+		p.Report(st.From, "the container runs as root; Windows images manage users differently: use ContainerUser", nil)
 		return
 	}
-	plan, why := planUser(p, st, facts)
-	if why != "" {
-		p.Report(st.From, "the container runs as root; "+why, nil)
-		return
-	}
+	model := p.runModel(st, facts)
 	at, msg := st.From, "the final stage has no USER, so the container runs as root"
-	if user, ins := finalUser(f); ins != nil && rootUser(user) {
-		at, msg = ins, "the image ends with USER "+user+", so the container runs as root"
+	if userIns != nil && rootUser(user) {
+		at, msg = userIns, "the image ends with USER "+user+", so the container runs as root"
 	}
-	p.Report(at, msg, &SuggestedFix{
-		Description: plan.description,
-		Edits:       plan.edits,
-	})
+	plan, why := planUser(p, st, facts, model)
+	if why != "" {
+		p.Report(at, "the container runs as root; harden left the user alone because "+why, nil)
+		return
+	}
+	_ = f
+	p.Report(at, msg, &SuggestedFix{Description: plan.description, Edits: plan.edits})
 }
 
-// existingUser returns a non-root user the final stage's chain already
-// switches to somewhere, so that harden reuses it instead of creating a
-// second one.
-func existingUser(f *dockerfile.File) string {
-	for _, st := range finalChain(f) {
-		for i := len(st.Instructions) - 1; i >= 0; i-- {
-			in := st.Instructions[i]
-			if in.Keyword == "user" && len(in.Args()) > 0 && !rootUser(in.Args()[0]) && !strings.Contains(in.Args()[0], "$") {
-				return in.Args()[0]
-			}
-			if name := createdUser(in); name != "" {
-				return name
-			}
-		}
-	}
-	return ""
+// runModel builds the model of what the stage does at run time.
+func (p *Pass) runModel(st *dockerfile.Stage, facts detect.ImageFacts) *runmodel.Model {
+	return runmodel.Analyze(runmodel.Input{File: p.File, Stage: st, Context: p.Context, Framework: p.facts().Framework,
+		Ecosystem: string(p.facts().Ecosystem), Image: facts.RunImage()})
 }
 
-// createdUser returns the account a RUN creates with useradd or adduser.
-func createdUser(in *dockerfile.Instruction) string {
-	if in.Keyword != "run" {
-		return ""
+// stageChainOf returns a stage and the stages it builds on, nearest first.
+func stageChainOf(st *dockerfile.Stage) []*dockerfile.Stage {
+	var out []*dockerfile.Stage
+	for ; st != nil; st = st.Parent() {
+		out = append(out, st)
 	}
-	sc, err := in.Script()
-	if err != nil {
-		return ""
-	}
-	name := ""
-	for _, c := range sc.Commands {
-		if n := c.Name(); n != "useradd" && n != "adduser" {
-			continue
-		}
-		// The account name is the last word; options take values, so a
-		// literal last word that is not an option is the name.
-		if last, lit := c.Arg(c.NArgs() - 1); lit && c.NArgs() > 1 && !strings.HasPrefix(last, "-") && !strings.ContainsAny(last, "$/") {
-			name = last
-		}
-	}
-	return name
+	return out
 }
 
-// finalUser returns the last USER of the final stage or the stages it
-// builds on, and its instruction.
-func finalUser(f *dockerfile.File) (string, *dockerfile.Instruction) {
-	for _, st := range finalChain(f) {
+// lastUser returns the last USER of a chain of stages and its instruction.
+func lastUser(chain []*dockerfile.Stage) (string, *dockerfile.Instruction) {
+	for _, st := range chain {
 		for i := len(st.Instructions) - 1; i >= 0; i-- {
 			if ins := st.Instructions[i]; ins.Keyword == "user" && len(ins.Args()) > 0 {
 				return ins.Args()[0], ins
@@ -132,11 +132,23 @@ func finalUser(f *dockerfile.File) (string, *dockerfile.Instruction) {
 	return "", nil
 }
 
-// rootUser reports whether a USER value is root: "root" or uid 0, with
-// or without a group.
-// numericUser is the USER value for a known account. Numbers let
-// Kubernetes' runAsNonRoot verify the user without reading /etc/passwd.
-func numericUser(uid, gid int) string { return fmt.Sprintf("%d:%d", uid, gid) }
+// finalUser returns the last USER of the final stage or the stages it
+// builds on, and its instruction.
+func finalUser(f *dockerfile.File) (string, *dockerfile.Instruction) {
+	return lastUser(finalChain(f))
+}
+
+// exportsOnly reports whether a stage only collects files for export
+// (`--output`): it starts from scratch and runs nothing.
+func exportsOnly(st *dockerfile.Stage) bool {
+	for _, c := range stageChainOf(st) {
+		if setsCommand(c) {
+			return false
+		}
+	}
+	root := rootImage(st)
+	return root.Scratch
+}
 
 // setsCommand reports whether a stage sets its own CMD or ENTRYPOINT.
 func setsCommand(st *dockerfile.Stage) bool {
@@ -148,9 +160,30 @@ func setsCommand(st *dockerfile.Stage) bool {
 	return false
 }
 
+// rootUser reports whether a USER value is root: "root" or uid 0, with
+// or without a group.
 func rootUser(u string) bool {
 	name, _, _ := strings.Cut(u, ":")
 	return name == "root" || name != "" && strings.Trim(name, "0") == ""
+}
+
+// account is the user the app will run as.
+type account struct {
+	ref   string // for USER
+	owner string // for chown
+	name  string
+	uid   int // -1 when unknown
+	// create are the commands that create it, nil when it exists.
+	create []string
+	// home is its home folder; makeHome is set when the plan must create
+	// it (an existing user without one).
+	home     string
+	makeHome bool
+	// setHome is set when HOME must be pointed at home because the
+	// account's own entry names none that can exist.
+	setHome bool
+	// said is how the summary names it.
+	said string
 }
 
 // userPlan is the set of edits that give a stage a non-root user.
@@ -159,116 +192,69 @@ type userPlan struct {
 	description string
 }
 
-func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan, string) {
-	f := p.File
-	style := f.Style
-	user := p.User
-	var create []string // shell commands that create the user, or nil
-	var userRef, owner string
-	existing := existingUser(f)
-	switch {
-	case existing != "":
-		userRef, owner = existing, existing
-		if !strings.Contains(owner, ":") {
-			owner += ":" + existing
-		}
-	case facts.Distro == "windows":
-		return userPlan{}, "Windows images manage users differently; use ContainerUser"
-	case facts.User != nil && facts.User.Name != "":
-		userRef, owner = numericUser(facts.User.UID, facts.User.UID), facts.User.Name+":"+facts.User.Name
-	case facts.User != nil:
-		userRef = strconv.Itoa(facts.User.UID)
-		owner = userRef + ":" + userRef
-	case facts.Distro == "scratch":
-		userRef, owner = "65532:65532", "65532:65532"
-	case facts.Distro == "distroless":
-		userRef, owner = "65532:65532", "nonroot:nonroot"
-	case facts.Shell == detect.TriNo:
-		return userPlan{}, "the base image has no shell to create a user in; add USER with a numeric uid"
-	case facts.Distro == "debian" || facts.Distro == "ubuntu" || facts.PackageManager == "dnf" || facts.PackageManager == "yum" || facts.Distro == "ubi":
-		create = []string{
-			fmt.Sprintf("groupadd --system --gid %d %s", user.Group(), user.Name),
-			fmt.Sprintf("useradd --system --no-create-home --uid %d --gid %s --shell /usr/sbin/nologin %s", user.UID, user.Name, user.Name),
-		}
-		userRef, owner = numericUser(user.UID, user.Group()), user.Name+":"+user.Name
-	case facts.Distro == "alpine" || facts.Distro == "busybox" || facts.Distro == "wolfi":
-		create = []string{
-			fmt.Sprintf("addgroup -S -g %d %s", user.Group(), user.Name),
-			fmt.Sprintf("adduser -S -D -H -u %d -G %s -s /sbin/nologin %s", user.UID, user.Name, user.Name),
-		}
-		userRef, owner = numericUser(user.UID, user.Group()), user.Name+":"+user.Name
-	default:
-		return userPlan{}, "harden does not know how to create a user in " + facts.Ref + " (distro " + facts.Distro + "); add one and a USER instruction"
+// planUser decides how the stage's app can run as non-root, or says why
+// harden cannot prove it would still work.
+func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmodel.Model) (userPlan, string) {
+	if why := blockers(p, m); why != "" {
+		return userPlan{}, why
 	}
+	tool := accounts.ToolFor(facts.Distro, facts.PackageManager)
 	shell := facts.Shell != detect.TriNo && facts.Distro != "distroless" && facts.Distro != "scratch"
-	createsUser := len(create) > 0
+	acct, why := pickAccount(p, facts, m, tool, shell)
+	if why != "" {
+		return userPlan{}, why
+	}
 
 	var plan userPlan
+	var notes []string
+	style := p.File.Style
+
+	// Packages under /root: move them where the user can read them.
+	moved, why := moveOutOfRootHome(p, st, m, &plan)
+	if why != "" {
+		return userPlan{}, why
+	}
+	notes = append(notes, moved...)
+
+	// Ports below 1024.
+	portNotes, why := movePorts(p, st, m, &plan)
+	if why != "" {
+		return userPlan{}, why
+	}
+
+	// The paths the app writes.
+	own := runmodel.OwnershipOf(p.File, st, p.Context, facts.RunImage().User)
+	dirs, trees, owned, why := writablePaths(m, acct, own)
+	if why != "" {
+		return userPlan{}, why
+	}
+	if (len(dirs) > 0 || len(trees) > 0 || acct.makeHome) && !shell {
+		return userPlan{}, "the app writes " + strings.Join(append(dirs, trees...), ", ") + " and " + facts.Ref + " has no shell to give them to a user"
+	}
+	cmds := append([]string(nil), acct.create...)
+	if acct.makeHome {
+		dirs = append([]string{acct.home}, dirs...)
+	}
+	if len(dirs) > 0 {
+		cmds = append(cmds, "mkdir -p "+strings.Join(dirs, " "), "chown "+acct.owner+" "+strings.Join(dirs, " "))
+	}
+	if len(trees) > 0 {
+		cmds = append(cmds, "chown -R "+acct.owner+" "+strings.Join(trees, " "))
+	}
+
+	// New lines go after the last step that needs root, where USER goes.
 	ins := st.Instructions
-	// Folders the app writes: its WORKDIR and VOLUMEs.
-	workdir := stageWorkdir(st)
-	var owned []string
-	if workdir != "/" {
-		owned = append(owned, workdir)
+	var lines []string
+	if acct.setHome {
+		lines = append(lines, style.Instruction("ENV", "HOME="+acct.home))
 	}
-	for _, in := range ins {
-		if v, ok := in.Command.(*instructions.VolumeCommand); ok {
-			for _, vol := range v.Volumes {
-				if path.IsAbs(vol) && !strings.Contains(vol, "$") {
-					owned = append(owned, path.Clean(vol))
-				}
-			}
-		}
+	if len(cmds) > 0 {
+		lines = append(lines, style.Instruction("RUN", style.Chain(cmds)))
 	}
-	if len(owned) > 0 && shell {
-		create = append(create, "mkdir -p "+strings.Join(owned, " "), "chown "+owner+" "+strings.Join(owned, " "))
-	}
-
-	// The user must exist before the first COPY that names it and before
-	// any USER line.
-	createAt := len(ins)
-	for i, in := range ins {
-		switch in.Keyword {
-		case "copy", "add", "cmd", "entrypoint", "expose", "healthcheck", "user":
-			createAt = i
-		default:
-			continue
-		}
-		break
-	}
-	if len(create) > 0 {
-		at := insertionPoint(f, ins, createAt)
-		plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: style.Instruction("RUN", style.Chain(create)) + style.EOL})
-	}
-
-	// App files copied into the working directory belong to the user.
-	chowned := 0
-	wd := "/"
-	for _, in := range ins {
-		if in.Keyword == "workdir" && len(in.Args()) > 0 {
-			wd = joinWorkdir(wd, in.Args()[0])
-		}
-		if in.Keyword != "copy" && in.Keyword != "add" {
-			continue
-		}
-		if _, has := in.Flag("chown"); has {
-			continue
-		}
-		args := in.Args()
-		if len(args) < 2 || wd == "/" || !underDir(joinWorkdir(wd, args[len(args)-1]), wd) {
-			continue
-		}
-		at := in.KeywordStart + len(in.RawKeyword())
-		plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: " --chown=" + owner})
-		chowned++
-	}
-
-	// USER goes after the last step that needs root; a trailing USER root
-	// is replaced.
-	userLine := style.Instruction("USER", userRef)
-	last := ins[len(ins)-1]
+	lines = append(lines, style.Instruction("USER", acct.ref))
+	text := strings.Join(lines, style.EOL)
 	if lastUser := lastUserIn(st); lastUser != nil && rootUser(lastUser.Args()[0]) && !hasRunAfter(st, lastUser) {
-		plan.edits = append(plan.edits, dockerfile.Edit{Start: lastUser.KeywordStart, End: lastUser.ContentEnd(), New: userLine})
+		plan.edits = append(plan.edits, dockerfile.Edit{Start: lastUser.KeywordStart, End: lastUser.ContentEnd(), New: text})
 	} else {
 		after := 0
 		for i, in := range ins {
@@ -278,45 +264,569 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts) (userPlan,
 			}
 		}
 		if after+1 < len(ins) {
-			at := insertionPoint(f, ins, after+1)
-			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: userLine + style.EOL})
+			at := insertionPoint(p.File, ins, after+1)
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: text + style.EOL})
 		} else {
+			last := ins[len(ins)-1]
 			at := last.End
-			text := userLine + style.EOL
-			if at == len(f.Src) && !strings.HasSuffix(string(f.Src), "\n") {
-				text = style.EOL + userLine
+			add := text + style.EOL
+			if at == len(p.File.Src) && !strings.HasSuffix(string(p.File.Src), "\n") {
+				add = style.EOL + text
 			}
-			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: text})
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: add})
 		}
 	}
 
+	desc := "the app now runs as " + acct.said
 	switch {
-	case existing != "":
-		plan.description = "the app now runs as " + userRef + ", the user the Dockerfile already creates"
-	case createsUser:
-		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), a system user created with %s", user.Name, user.UID, strings.Fields(create[1])[0])
-	case facts.Distro == "scratch":
-		plan.description = "the app now runs as uid 65532 (scratch has no user database, so the uid is numeric)"
-	case facts.User != nil && facts.User.Name != "":
-		plan.description = fmt.Sprintf("the app now runs as %s (uid %d), the non-root user the base image ships", facts.User.Name, facts.User.UID)
-	default:
-		plan.description = "the app now runs as " + userRef + ", the non-root user the base image ships"
+	case len(owned) > 0:
+		desc += "; it can write " + joinAnd(owned) + ", and the other files stay root's and read-only"
+	case len(acct.create) > 0 || acct.makeHome:
+		desc += "; the app's files stay root's and read-only"
 	}
-	if chowned > 0 {
-		plan.description += fmt.Sprintf("; %d COPY %s the files to it", chowned, plural(chowned, "gives", "give"))
-	}
-	if len(owned) > 0 && shell {
-		plan.description += "; it owns " + strings.Join(owned, ", ")
-	}
+	desc += strings.Join(append(notes, portNotes...), "")
+	plan.description = desc
 	return plan, ""
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// blockers are what makes a USER unsafe whatever harden edits.
+func blockers(p *Pass, m *runmodel.Model) string {
+	if len(m.Drops) > 0 {
+		d := m.Drops[0]
+		where := ""
+		if d.Why.File != "" {
+			where = " (" + d.Why.String() + ")"
+		}
+		return d.Server + " starts as root and switches to its own user" + where + "; with USER it would fail to start. " + dropAdvice(d)
 	}
-	return many
+	if len(m.NeedsRoot) > 0 {
+		return "the app's start-up needs root: " + evidenceList(m.NeedsRoot) + "; do these steps in the build instead, then add USER"
+	}
+	if len(m.Unknown) > 0 {
+		return "it cannot tell what the app writes: " + evidenceList(m.Unknown) + "; check which paths the app writes, give them to a non-root user and add USER"
+	}
+	for _, u := range m.RootHome {
+		if u.Kind == "copy" && !movableUserBase(m, u) {
+			return u.Why.String() + "; copy them outside /root (for Python packages, set PYTHONUSERBASE), then add USER"
+		}
+	}
+	if vols := m.Volumes(); len(vols) > 0 && !p.MigrateVolumes {
+		var paths []string
+		for _, v := range vols {
+			paths = append(paths, v.Path)
+		}
+		return "VOLUME " + strings.Join(paths, " ") + " keeps the data of existing containers, and that data belongs to root: a non-root user could not write it after an upgrade. " +
+			"To switch, give the data to the user first (for example `docker run --rm -v DATA:" + vols[0].Path + " busybox chown -R 10001:10001 " + vols[0].Path + "`), then set `volumes: migrate` in .harden.yaml so that harden adds the user"
+	}
+	return ""
 }
+
+// dropAdvice says how to run a self-dropping server unprivileged instead.
+func dropAdvice(d runmodel.PrivilegeDrop) string {
+	switch d.Server {
+	case "nginx":
+		return "Use nginxinc/nginx-unprivileged, which runs as uid 101 on port 8080, or keep root"
+	case "apache2-foreground", "apache2ctl", "apachectl", "httpd", "httpd-foreground":
+		return "Its workers already run as " + d.Setting + "; to run Apache itself unprivileged, make it Listen above 1024 and give it its pid and lock folders, then add USER"
+	case "php-fpm":
+		return "Its workers already run as the pool's user; to run the master unprivileged, give it its pid and log paths, then add USER"
+	case "uwsgi":
+		return "Its workers already run as that user; to drop the switch, remove " + d.Setting + " and add USER"
+	case "gosu", "su-exec", "su", "runuser", "setpriv", "s6-setuidgid", "setuidgid", "chroot":
+		return "The script prepares files as root and then runs the app as another user; move that preparation into the build and add USER"
+	}
+	return "Keep root, or configure " + d.Server + " with " + d.Setting + " removed and add USER"
+}
+
+func evidenceList(es []runmodel.Evidence) string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.String())
+	}
+	if len(out) > 3 {
+		out = append(out[:3], fmt.Sprintf("and %d more", len(out)-3))
+	}
+	return strings.Join(out, "; ")
+}
+
+// pickAccount chooses the user: a uid the deployment manifests run as, a
+// user the stage already creates, the base image's user, a user another
+// stage creates (recreated here), or a new system user.
+func pickAccount(p *Pass, facts detect.ImageFacts, m *runmodel.Model, tool accounts.Tool, shell bool) (account, string) {
+	create := func(name string, uid, gid int, why string) (account, string) {
+		if !shell || tool == accounts.None {
+			return account{}, "harden does not know how to create a user in " + facts.Ref + " (distro " + facts.Distro + "); add one and a USER instruction"
+		}
+		a := accounts.Account{Name: name, UID: uid, GID: gid}
+		cmds, err := accounts.Create(tool, a)
+		if err != nil {
+			return account{}, err.Error()
+		}
+		g := gid
+		if g <= 0 {
+			g = uid
+		}
+		return account{ref: fmt.Sprintf("%d:%d", uid, g), owner: name + ":" + name, name: name, uid: uid, create: cmds, home: a.HomeDir(),
+			said: fmt.Sprintf("%s (uid %d), %s, created with %s with the home folder %s", name, uid, why, tool.Program(), a.HomeDir())}, ""
+	}
+	user := p.User
+	if m.RunAsUser != nil {
+		uid := m.RunAsUser.Number
+		for _, u := range m.Users {
+			if u.UID == uid && u.Stage == "" {
+				return existingAccount(u, m)
+			}
+		}
+		return create(user.Name, uid, uid, "a new system user with the uid the Kubernetes manifests run the container as ("+m.RunAsUser.Why.String()+")")
+	}
+	for _, u := range m.Users {
+		if u.Stage == "" && u.Why.File != "" {
+			return existingAccount(u, m)
+		}
+	}
+	if facts.User != nil {
+		for _, u := range m.Users {
+			if u.Why.File == "" && u.Stage == "" {
+				return existingAccount(u, m)
+			}
+		}
+	}
+	switch {
+	case facts.Distro == "scratch":
+		return account{ref: "65532:65532", owner: "65532:65532", uid: 65532, said: "uid 65532 (scratch has no user database, so the uid is numeric)"}, ""
+	case facts.Distro == "distroless":
+		return account{ref: "65532:65532", owner: "nonroot:nonroot", name: "nonroot", uid: 65532, home: "/home/nonroot", said: "nonroot (uid 65532), the non-root user distroless images ship"}, ""
+	}
+	for _, u := range m.Users {
+		if u.Stage != "" && u.Name != "" {
+			uid, gid := u.UID, u.GID
+			if uid < 0 {
+				uid = user.UID
+			}
+			if gid < 0 {
+				gid = uid
+			}
+			return create(u.Name, uid, gid, "the user stage "+u.Stage+" creates, now made in this stage too")
+		}
+	}
+	if !shell {
+		return account{}, "the base image has no shell to create a user in; add USER with a numeric uid"
+	}
+	return create(user.Name, user.UID, user.Group(), "a new system user")
+}
+
+// existingAccount uses a user the image already has.
+func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
+	a := account{ref: u.Ref(), owner: u.Owner(), name: u.Name, uid: u.UID, home: u.Home}
+	switch {
+	case u.Name == "nobody":
+		a.said = "nobody (uid 65534), whom the Dockerfile already gives its files"
+	case u.Why.File == "" && u.Name != "":
+		a.said = fmt.Sprintf("%s (uid %d), the non-root user the base image ships", u.Name, u.UID)
+	case u.Why.File == "":
+		a.said = fmt.Sprintf("uid %d, the non-root user the base image ships", u.UID)
+	case u.UID >= 0:
+		a.said = fmt.Sprintf("%s (uid %d), the user the Dockerfile already creates", u.Name, u.UID)
+	default:
+		a.said = u.Name + ", the user the Dockerfile already creates"
+	}
+	if m.Home != nil && !u.HomeExists {
+		switch {
+		case !strings.HasPrefix(u.Home, "/home/"):
+			// No home (/nonexistent), or a shared folder such as
+			// www-data's /var/www: HOME goes to a folder of its own.
+			a.home = "/home/" + u.Name
+			a.setHome = true
+			a.makeHome = true
+			a.said += ", with HOME set to a new " + a.home + " (" + m.Home.Why + ")"
+		default:
+			a.makeHome = true
+			a.said += ", with its home folder " + u.Home + " made (" + m.Home.Why + ")"
+		}
+	}
+	return a, ""
+}
+
+// writablePaths turns the model's writes into the folders to make and own
+// (dirs: mkdir -p and chown, not recursive, so the files already in them
+// stay root's) and the paths to own with their contents (trees), with a
+// phrase per path for the summary. why is set when a write cannot be
+// given to the user.
+func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (dirs, trees, owned []string, why string) {
+	add := func(list *[]string, p string, w runmodel.Write) {
+		if !slices.Contains(*list, p) {
+			*list = append(*list, p)
+			owned = append(owned, p+" ("+shortWhy(w.Why)+")")
+		}
+	}
+	// A folder the app makes inside one it can already write needs
+	// nothing: the app makes it itself.
+	writable := func(p string) bool {
+		for _, d := range dirs {
+			if d == p {
+				return true
+			}
+		}
+		return acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p)
+	}
+	writes := append([]runmodel.Write(nil), m.Writes...)
+	slices.SortStableFunc(writes, func(a, b runmodel.Write) int {
+		return strings.Count(a.Path, "/") - strings.Count(b.Path, "/")
+	})
+	for _, w := range writes {
+		p := w.Path
+		if acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p) {
+			continue
+		}
+		if (w.Kind == runmodel.MakesDir || w.Kind == runmodel.MakesDirOnce) && !w.Copied && writable(path.Dir(p)) {
+			continue
+		}
+		if acct.uid >= 0 || acct.name != "" {
+			if ok, _ := own.Writable(w, runmodel.User{Name: acct.name, UID: acct.uid}); ok {
+				continue // the Dockerfile already gives it to the user
+			}
+		}
+		switch w.Kind {
+		case runmodel.CreatesIn:
+			if blocked(p) {
+				return nil, nil, nil, "the app writes in " + p + " (" + w.Why.String() + "), a system folder harden will not hand to a user; point the app at a folder of its own, then add USER"
+			}
+			add(&dirs, p, w)
+		case runmodel.MakesDir:
+			if blocked(p) {
+				return nil, nil, nil, "the app makes " + p + " (" + w.Why.String() + "), a system folder"
+			}
+			add(&dirs, p, w)
+		case runmodel.MakesDirOnce:
+			parent := path.Dir(p)
+			if blocked(parent) {
+				return nil, nil, nil, "the app makes " + p + " and fails if it already exists (" + w.Why.String() + "), so only its parent " + parent + " could be given to the user, and that is a system folder; make the app accept an existing folder, then add USER"
+			}
+			add(&dirs, parent, w)
+		case runmodel.Modifies:
+			if blocked(p) {
+				return nil, nil, nil, "the app writes " + p + " (" + w.Why.String() + "), which belongs to the system"
+			}
+			add(&trees, p, w)
+		}
+	}
+	return dirs, trees, owned, ""
+}
+
+// blocked reports whether a folder is one harden never gives to the app's
+// user: the root of the file system and the system's own folders.
+func blocked(p string) bool {
+	p = path.Clean(p)
+	switch p {
+	case "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
+		"/sys", "/usr", "/var", "/var/lib", "/var/log", "/var/cache", "/var/run", "/mnt", "/media", "/usr/local", "/usr/share":
+		return true
+	}
+	for _, pre := range []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/", "/boot/", "/etc/", "/root/"} {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+func underWorldWritable(p string) bool {
+	return runmodel.Under(p, "/tmp") || runmodel.Under(p, "/var/tmp") || runmodel.Under(p, "/dev/shm")
+}
+
+// shortWhy trims evidence to its reason, for summaries.
+func shortWhy(e runmodel.Evidence) string {
+	if e.File != "" && e.Line > 0 {
+		return fmt.Sprintf("%s, %s:%d", e.Why, e.File, e.Line)
+	}
+	if e.File != "" {
+		return e.Why + ", " + e.File
+	}
+	return e.Why
+}
+
+// movableUserBase reports whether a copy into /root is Python's user base
+// (/root/.local) in an image that runs Python: harden can move it and set
+// PYTHONUSERBASE.
+func movableUserBase(m *runmodel.Model, u runmodel.RootHomeUse) bool {
+	return strings.Contains(u.Why.Why, " /root/.local,") && slices.Contains(m.Programs, "python")
+}
+
+// pythonUserBase is where harden moves Python packages installed with
+// --user: outside /root, readable by every user.
+const pythonUserBase = "/opt/python-user"
+
+// moveOutOfRootHome edits the stage so that packages installed under
+// /root land where the app's user can read them, or says why it cannot.
+func moveOutOfRootHome(p *Pass, st *dockerfile.Stage, m *runmodel.Model, plan *userPlan) ([]string, string) {
+	var notes []string
+	f := p.File
+	style := f.Style
+	for _, u := range m.RootHome {
+		ins := instructionAtLine(f, u.Why.Line)
+		if ins == nil || ins.Stage != st.Index && !inChain(st, ins) {
+			return nil, u.Why.String() + ", in a stage harden does not rewrite"
+		}
+		switch u.Kind {
+		case "pip-user":
+			sc, err := ins.Script()
+			if err != nil {
+				return nil, u.Why.String()
+			}
+			removed := false
+			for _, c := range sc.Commands {
+				for i := 0; i < c.NArgs(); i++ {
+					if a, lit := c.Arg(i); lit && a == "--user" {
+						edits, err := removeArg(c, i)
+						if err != nil {
+							return nil, u.Why.String() + " and harden cannot edit it (" + err.Error() + ")"
+						}
+						plan.edits = append(plan.edits, edits...)
+						removed = true
+					}
+				}
+			}
+			if !removed {
+				return nil, u.Why.String() + " (PIP_USER is set); install without it, then add USER"
+			}
+			notes = append(notes, "; pip on line "+strconv.Itoa(ins.Line)+" installs into the image's site-packages instead of /root/.local, which only root can read")
+		case "poetry-venv":
+			if p.Context != nil && p.Context.Sent(".venv") {
+				return nil, u.Why.String() + ", and the build context holds a .venv that COPY would copy over an in-project virtualenv; keep .venv out of the context, then add USER"
+			}
+			at := insertionPoint(f, f.Stages[ins.Stage].Instructions, indexIn(f.Stages[ins.Stage], ins))
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: style.Instruction("ENV", "POETRY_VIRTUALENVS_IN_PROJECT=true") + style.EOL})
+			notes = append(notes, "; poetry makes its virtualenv in the project's .venv instead of under /root/.cache, which only root can read")
+		case "pipx":
+			at := insertionPoint(f, f.Stages[ins.Stage].Instructions, indexIn(f.Stages[ins.Stage], ins))
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: at, End: at, New: style.Instruction("ENV", "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin") + style.EOL})
+			notes = append(notes, "; pipx installs under /opt/pipx and /usr/local/bin instead of /root/.local")
+		case "copy":
+			cp, ok := ins.Command.(*instructions.CopyCommand)
+			if !ok || path.Clean(cp.DestPath) != "/root/.local" {
+				return nil, u.Why.String()
+			}
+			args := ins.Args()
+			destStart := strings.LastIndex(string(f.Src[:ins.ContentEnd()]), args[len(args)-1])
+			if destStart < ins.ArgsStart() {
+				return nil, u.Why.String()
+			}
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: destStart, End: destStart + len(args[len(args)-1]), New: pythonUserBase})
+			env := "PYTHONUSERBASE=" + pythonUserBase
+			if pathIns := pathEnvWith(st, "/root/.local/bin"); pathIns != nil {
+				text := string(f.Src[pathIns.Start:pathIns.End])
+				plan.edits = append(plan.edits, dockerfile.Edit{Start: pathIns.Start, End: pathIns.End, New: strings.ReplaceAll(text, "/root/.local", pythonUserBase)})
+			} else {
+				env += ` PATH="` + pythonUserBase + `/bin:$PATH"`
+			}
+			plan.edits = append(plan.edits, dockerfile.Edit{Start: ins.End, End: ins.End, New: style.Instruction("ENV", env) + style.EOL})
+			notes = append(notes, "; the packages copied to /root/.local now go to "+pythonUserBase+", which PYTHONUSERBASE names, since /root is private to root")
+		}
+	}
+	return notes, ""
+}
+
+// pathEnvWith returns the ENV of the stage that puts dir on PATH.
+func pathEnvWith(st *dockerfile.Stage, dir string) *dockerfile.Instruction {
+	for _, in := range st.Instructions {
+		if env, ok := in.Command.(*instructions.EnvCommand); ok {
+			for _, kv := range env.Env {
+				if kv.Key == "PATH" && strings.Contains(kv.Value, dir) {
+					return in
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func inChain(st *dockerfile.Stage, ins *dockerfile.Instruction) bool {
+	for _, c := range stageChainOf(st) {
+		if c.Index == ins.Stage {
+			return true
+		}
+	}
+	return false
+}
+
+func indexIn(st *dockerfile.Stage, ins *dockerfile.Instruction) int {
+	for i, in := range st.Instructions {
+		if in == ins {
+			return i
+		}
+	}
+	return len(st.Instructions)
+}
+
+// instructionAtLine finds the instruction that starts on a line.
+func instructionAtLine(f *dockerfile.File, line int) *dockerfile.Instruction {
+	for _, in := range f.Instructions {
+		if in.Line == line {
+			return in
+		}
+	}
+	return nil
+}
+
+// removeArg deletes argument i of a command with the space before it.
+func removeArg(c *dockerfile.Command, i int) ([]dockerfile.Edit, error) {
+	e := c.ReplaceArg(i, "")
+	src := c.Script.Ins.File().Src
+	for e.Start > 0 && (src[e.Start-1] == ' ' || src[e.Start-1] == '\t') {
+		e.Start--
+	}
+	return []dockerfile.Edit{e}, nil
+}
+
+// movePorts moves ports below 1024 that the Dockerfile sets (an ENV the
+// app reads, a flag of the start command) above 1024, or says why the
+// port cannot move.
+func movePorts(p *Pass, st *dockerfile.Stage, m *runmodel.Model, plan *userPlan) ([]string, string) {
+	var notes []string
+	taken := map[int]bool{}
+	for _, port := range m.Ports {
+		taken[port.Number] = true
+	}
+	for _, port := range m.Ports {
+		if port.Number >= 1024 {
+			continue
+		}
+		if port.Setting == "expose" && exposedElsewhere(m, port) {
+			continue
+		}
+		to := 8000 + port.Number
+		for taken[to] {
+			to++
+		}
+		edits, ok := portEdits(p, st, port, to)
+		if !ok {
+			return nil, fmt.Sprintf("the app listens on port %d (%s), and only root can bind ports below 1024 where the runtime does not allow it (Docker 20.10 and later do, Kubernetes does not by default); "+
+				"the port is set %s, which harden cannot change. Make the app listen above 1024, then add USER", port.Number, port.Why.String(), settingWhere(port.Setting))
+		}
+		taken[to] = true
+		plan.edits = append(plan.edits, edits...)
+		notes = append(notes, fmt.Sprintf("; the app now listens on port %d instead of %d, since a non-root user cannot bind ports below 1024 on Kubernetes and older runtimes: this changes the image's interface, so update port mappings, Services and probes", to, port.Number))
+	}
+	return notes, ""
+}
+
+// exposedElsewhere reports whether an EXPOSEd port is only documentation:
+// the command or the environment sets another port for the app.
+func exposedElsewhere(m *runmodel.Model, port runmodel.Port) bool {
+	for _, q := range m.Ports {
+		if q.Setting != "expose" && q.Setting != "kubernetes" && q.Number != port.Number {
+			return true
+		}
+	}
+	return false
+}
+
+func settingWhere(s string) string {
+	switch s {
+	case "expose":
+		return "by the app itself (only EXPOSE mentions it)"
+	case "config":
+		return "in a server configuration"
+	case "image":
+		return "by the base image's server"
+	case "kubernetes":
+		return "in the Kubernetes manifests"
+	case "flag":
+		return "by a command-line flag outside the Dockerfile"
+	}
+	return "by " + s
+}
+
+// portEdits finds where the Dockerfile sets a port and changes it: the
+// ENV that sets the variable, the start command's flag, and the EXPOSE and
+// HEALTHCHECK that name it.
+func portEdits(p *Pass, st *dockerfile.Stage, port runmodel.Port, to int) ([]dockerfile.Edit, bool) {
+	f := p.File
+	var edits []dockerfile.Edit
+	num := strconv.Itoa(port.Number)
+	switch {
+	case strings.HasPrefix(port.Setting, "env "):
+		name := strings.TrimPrefix(port.Setting, "env ")
+		ins := envSetting(st, name)
+		if ins == nil {
+			return nil, false
+		}
+		e, ok := replaceNumber(f, ins, num, to, name+"=")
+		if !ok {
+			return nil, false
+		}
+		edits = append(edits, e)
+	case port.Setting == "flag" && port.Why.File == f.Name:
+		ins := instructionAtLine(f, port.Why.Line)
+		if ins == nil || ins.Keyword != "cmd" && ins.Keyword != "entrypoint" {
+			return nil, false
+		}
+		e, ok := replaceNumber(f, ins, num, to, "")
+		if !ok {
+			return nil, false
+		}
+		edits = append(edits, e)
+	default:
+		return nil, false
+	}
+	for _, in := range st.Instructions {
+		switch in.Keyword {
+		case "expose", "healthcheck":
+			if e, ok := replaceNumber(f, in, num, to, ""); ok {
+				edits = append(edits, e)
+			}
+		}
+	}
+	return edits, true
+}
+
+// envSetting returns the last ENV of the stage chain that sets name.
+func envSetting(st *dockerfile.Stage, name string) *dockerfile.Instruction {
+	var found *dockerfile.Instruction
+	for i := len(stageChainOf(st)) - 1; i >= 0; i-- {
+		for _, in := range stageChainOf(st)[i].Instructions {
+			if env, ok := in.Command.(*instructions.EnvCommand); ok {
+				for _, kv := range env.Env {
+					if kv.Key == name {
+						found = in
+					}
+				}
+			}
+		}
+	}
+	return found
+}
+
+// replaceNumber replaces the one occurrence of a port number in an
+// instruction's arguments (as a whole number, after prefix when given).
+func replaceNumber(f *dockerfile.File, ins *dockerfile.Instruction, num string, to int, prefix string) (dockerfile.Edit, bool) {
+	lg := ins.Logical()
+	start := ins.ArgsStart()
+	text := lg.Text[start:]
+	found := -1
+	for i := 0; i+len(num) <= len(text); i++ {
+		if text[i:i+len(num)] != num {
+			continue
+		}
+		if i > 0 && isDigit(text[i-1]) || i+len(num) < len(text) && isDigit(text[i+len(num)]) {
+			continue
+		}
+		if prefix != "" && !strings.HasSuffix(strings.Trim(text[:i], `"'`), prefix) {
+			continue
+		}
+		if found >= 0 {
+			return dockerfile.Edit{}, false // ambiguous
+		}
+		found = i
+	}
+	if found < 0 {
+		return dockerfile.Edit{}, false
+	}
+	at := start + found
+	return dockerfile.Edit{Start: lg.Orig(at), End: lg.OrigEnd(at + len(num)), New: strconv.Itoa(to)}, true
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // insertionPoint is where a new instruction goes before ins[i]: above the
 // comments that belong to ins[i].
@@ -325,6 +835,9 @@ func insertionPoint(f *dockerfile.File, ins []*dockerfile.Instruction, i int) in
 		return ins[len(ins)-1].End
 	}
 	at := ins[i].Start
+	if i == 0 {
+		return at
+	}
 	for n := ins[i].Line - 1; n > ins[i-1].EndLine; n-- {
 		line := strings.TrimSpace(f.LineText(n))
 		if !strings.HasPrefix(line, "#") {
@@ -392,4 +905,19 @@ func reportPrivilegedPorts(p *Pass, st *dockerfile.Stage) {
 			}
 		}
 	}
+}
+
+// joinAnd joins phrases as "a, b and c".
+func joinAnd(xs []string) string {
+	if len(xs) <= 1 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -157,6 +157,9 @@ type Pass struct {
 	Images baseimage.Mapping
 	// User is the runtime user structural rules create.
 	User RuntimeUser
+	// MigrateVolumes lets non-root-user switch images whose VOLUMEs hold
+	// existing data, whose owner an operator changes on upgrade.
+	MigrateVolumes bool
 
 	findings []Finding
 }

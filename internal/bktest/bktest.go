@@ -16,6 +16,27 @@
 //
 // Without TestMain, Start gives each test its own daemon.
 // Set HARDEN_E2E=1 (as CI does) to turn every skip into a failure.
+//
+// Stand-ins are fast but fake: their python3 serves a folder, their apt-get
+// writes random bytes. For tests that must see whether an app really runs
+// (a non-root user that cannot write the app's SQLite file, a HOME that does
+// not exist), StartReal gives an environment of its own whose registry
+// serves realistic bases instead, and only those: Debian bookworm made with
+// debootstrap and apt like the official images, with Debian's python3,
+// nodejs and npm (RealBase, DefaultRealNames: python:3.11-slim, node:20,
+// debian:bookworm-slim, ...). The two kinds never mix: Env.Real is set only
+// in a realistic environment, which resolves no stand-in name unless a test
+// pushes one explicitly (PushStandIn).
+//
+//	env := bktest.StartReal(t) // skips without root or debootstrap
+//	c, err := build.Connect(ctx, env.Addr, build.ConnectOptions{})
+//	res, err := c.Build(ctx, build.Request{Dockerfile: []byte("FROM python:3.11-slim\n..."), ContextDir: dir})
+//	img, err := res.Image()
+//	rep, err := smoke.Run(ctx, img, smoke.Options{HTTPPath: "/"}) // rep.Passed
+//
+// The bases are built once per recipe (minutes; scripts/e2e-setup.sh or
+// `go run ./internal/bktest/realbases` does it ahead) and cached under
+// ~/.cache/harden-bk/realbases; see EnsureRealBases.
 package bktest
 
 import (
@@ -41,7 +62,10 @@ type Env struct {
 	// Registry is the loopback registry every mirrored registry resolves to.
 	Registry *Registry
 	// Bin holds the buildkitd and buildctl in use (buildctl for comparisons).
-	Bin    Binaries
+	Bin Binaries
+	// Real holds the realistic bases the registry serves in an environment
+	// from StartReal; it is nil in one from Start, which serves stand-ins.
+	Real   *RealBases
 	daemon *Daemon
 }
 
@@ -100,7 +124,8 @@ var shared struct {
 }
 
 // Main runs a package's tests sharing one BuildKit environment, started by
-// the first Start and stopped after the last test. Call it from TestMain.
+// the first Start and stopped after the last test (and likewise one from
+// StartReal). Call it from TestMain.
 func Main(m *testing.M) {
 	shared.Lock()
 	shared.inMain = true
@@ -113,6 +138,7 @@ func Main(m *testing.M) {
 		}
 	}
 	shared.Unlock()
+	closeSharedReal()
 	os.Exit(code)
 }
 
@@ -178,12 +204,18 @@ func setup() (env *Env, skip string, err error) {
 // NewEnv starts a registry serving DefaultStandIns and a buildkitd that uses
 // it as mirror. It is what Start runs; the dev environment uses it directly.
 func NewEnv(ctx context.Context, bins Binaries) (*Env, error) {
+	return newEnv(ctx, bins, (*Env).pushDefaults)
+}
+
+// newEnv starts a registry, lets fill publish the base images, and starts
+// a buildkitd that uses the registry as mirror.
+func newEnv(ctx context.Context, bins Binaries, fill func(*Env) error) (*Env, error) {
 	reg, err := StartRegistry()
 	if err != nil {
 		return nil, err
 	}
 	env := &Env{Registry: reg, Bin: bins}
-	if err := env.pushDefaults(); err != nil {
+	if err := fill(env); err != nil {
 		reg.Close()
 		return nil, err
 	}

@@ -35,8 +35,9 @@ type Registry struct {
 	Addr string
 	srv  *http.Server
 
-	mu   sync.Mutex
-	lazy map[string]*lazyImage // "repo:tag" in this registry -> maker
+	mu    sync.Mutex
+	lazy  map[string]*lazyImage // "repo:tag" in this registry -> maker
+	files *fileBlobs            // blobs served from files rather than memory
 }
 
 type lazyImage struct {
@@ -58,8 +59,8 @@ func StartRegistry() (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry listener: %w", err)
 	}
-	r := &Registry{Addr: ln.Addr().String(), lazy: map[string]*lazyImage{}}
-	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	r := &Registry{Addr: ln.Addr().String(), lazy: map[string]*lazyImage{}, files: newFileBlobs()}
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithBlobHandler(r.files))
 	r.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			if m := manifestPath.FindStringSubmatch(req.URL.Path); m != nil && req.Header.Get(internalHeader) == "" {

@@ -1,0 +1,5 @@
+import time
+
+while True:
+    print("tick", flush=True)
+    time.sleep(30)
