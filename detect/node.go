@@ -50,6 +50,29 @@ var nodeFrameworks = []nodeFramework{
 // devServers are start scripts that only serve a site during development.
 var devServers = lazyre.New(`^(vite|react-scripts start|ng serve|vue-cli-service serve|gatsby develop|astro dev|webpack serve|webpack-dev-server|parcel)\b`)
 
+// lockfileVersionKey finds npm's lockfileVersion, which npm writes near
+// the top of package-lock.json.
+var lockfileVersionKey = lazyre.New(`"lockfileVersion"\s*:\s*(\d+)`)
+
+// NpmLockfileVersion reads the lockfileVersion of a package-lock.json or
+// npm-shrinkwrap.json from its first bytes: 1 (npm 5 and 6), 2 (npm 7 and
+// 8, still readable by npm 6) or 3 (npm 9 on, which npm 6 cannot read); 0
+// when the text does not say.
+func NpmLockfileVersion(head []byte) int {
+	m := lockfileVersionKey().FindSubmatch(head)
+	if m == nil {
+		return 0
+	}
+	v := 0
+	for _, c := range m[1] {
+		v = v*10 + int(c-'0')
+		if v > 99 {
+			return 0
+		}
+	}
+	return v
+}
+
 var (
 	outDirFlag   = lazyre.New(`(?:--outDir|--out-dir|--output-path|--dest|-o)[= ]+["']?([\w./-]+)`)
 	outDirConfig = lazyre.New(`outDir\s*:\s*["'\x60]([\w./-]+)["'\x60]`)
@@ -88,6 +111,9 @@ func detectNode(a *app, dir string) *hit {
 			locks = append(locks, lp)
 			if node.Lockfile == "" {
 				node.Lockfile, h.pm, h.pinned = lp, lf.pm, true
+				if lf.pm == "npm" {
+					node.LockfileVersion = NpmLockfileVersion(s.read(lp))
+				}
 				h.add(2, lp, 0, fmt.Sprintf("%s pins the dependencies for %s", lf.file, lf.pm))
 				if s.ignored(lp) && !a.df.copiesSource(lp) {
 					h.conflicts = append(h.conflicts, fmt.Sprintf("%s is excluded by %s, so installs in the image cannot use it", lp, s.ctx.IgnoreFile))

@@ -171,6 +171,9 @@ type PythonFacts struct {
 // NodeFacts are the Node.js specifics.
 type NodeFacts struct {
 	Lockfile string `json:"lockfile,omitempty"`
+	// LockfileVersion is package-lock.json's lockfileVersion (0 for other
+	// lockfiles or when it does not say): npm 6 reads 1 and 2, not 3.
+	LockfileVersion int `json:"lockfileVersion,omitempty"`
 	// Build and Start are the package.json scripts that build and start
 	// the application.
 	Build string `json:"build,omitempty"`

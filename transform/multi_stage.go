@@ -26,8 +26,14 @@ var MultiStageBuild = &Rule{
 			"on the ASP.NET runtime, Ruby gems without the development and test groups on slim, PHP " +
 			"vendor folders from composer install --no-dev), keeps ENV, WORKDIR, EXPOSE, LABEL, HEALTHCHECK, VOLUME, ARG " +
 			"and the command, moves build-only system packages to the builder and gives the runtime " +
-			"the shared libraries they provide. When it cannot prove the split keeps the app " +
-			"working, it explains what blocks it instead.",
+			"the shared libraries they provide, named for the runtime's Debian release (an image tag " +
+			"without a release gets only names that bookworm and trixie share). Dependencies that " +
+			"compile against the full image's libraries without any apt-get (psycopg2, mysqlclient, " +
+			"uWSGI, pg, mysql2; lxml, Pillow, canvas and sharp when built from source) get their " +
+			"runtime libraries too. Pruning is version-aware (npm prune --omit=dev from npm 7, " +
+			"--production on npm 6) and production-only: when the image or a compose service runs a " +
+			"development server, dev dependencies and every Bundler group stay. When it cannot prove " +
+			"the split keeps the app working, it explains what blocks it instead.",
 		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
 			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12 AS builder\nWORKDIR /app\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\n" +
@@ -334,7 +340,10 @@ func (s *splitter) systemPackagesForRuntime(sp *splitPlan, i int, alpine bool) s
 		return "the RUN on line " + itoaLine(s.chunks[i].ins) + " computes package names at build time"
 	}
 	sp.roles[i] = toBuilder
-	pkgs, _ := runtimePackages(installs)
+	pkgs, why := s.runtimePackages(installs)
+	if why != "" {
+		return why
+	}
 	if len(pkgs) > 0 {
 		sp.runtimeBefore[i] = append(sp.runtimeBefore[i], installRun(s.f.Style, pkgs, alpine))
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/harden-dev/harden/baseimage"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/servermode"
+	"github.com/harden-dev/harden/toolversions"
 )
 
 // DefaultStaticServer serves static sites: nginx built to run as a non-root
@@ -20,9 +22,10 @@ const DefaultStaticServer = "nginxinc/nginx-unprivileged:1.27-alpine"
 func planNode(s *splitter) (*splitPlan, string) {
 	lastInstall, lastBuild := -1, -1
 	pm := ""
+	var installCmd *dockerfile.Command
 	for i, cmd := range s.runCommands() {
 		if m := nodeInstall(cmd); m != "" {
-			lastInstall, pm = i, m
+			lastInstall, pm, installCmd = i, m, cmd
 		}
 		if nodeBuildScript(cmd) {
 			lastBuild = i
@@ -69,22 +72,34 @@ func planNode(s *splitter) (*splitPlan, string) {
 		}
 	}
 	style := s.f.Style
-	prune, pruneNote := pruneCommand(s, pm)
-	notes := []string{"NODE_ENV=production"}
+	mode := imageRunMode(s.p, appRoot(s.p))
+	prune, pruneNote := pruneCommand(s, pm, installCmd, mode)
+	var notes []string
 	if pruneNote != "" {
-		notes = append([]string{pruneNote}, notes...)
+		notes = append(notes, pruneNote)
 	}
 	if prune != "" {
 		sp.builderBefore[last+1] = append(sp.builderBefore[last+1], style.Instruction("RUN", prune))
 	}
-	if !s.setsEnv("NODE_ENV") {
+	if mode.Mode != servermode.Development && !s.setsEnv("NODE_ENV") {
 		sp.runtimeBefore[1] = append(sp.runtimeBefore[1], style.Instruction("ENV", "NODE_ENV=production"))
+		notes = append(notes, "NODE_ENV=production")
 	}
 	sp.runtimeBefore[last+1] = append([]string{
 		style.Instruction("COPY", "--from="+sp.builderName+" "+workdir+" "+workdir),
 	}, sp.runtimeBefore[last+1]...)
+	native, why := s.addNativeLibraries(sp, "npm", last+1)
+	if why != "" {
+		return nil, why
+	}
+	if native != "" {
+		notes = append(notes, "the runtime also installs "+native)
+	}
 	sp.summary = "split into a builder that installs and builds with " + pm + " and a " + runtime +
-		" runtime that receives the finished app (" + strings.Join(notes, ", ") + ")"
+		" runtime that receives the finished app"
+	if len(notes) > 0 {
+		sp.summary += "; " + strings.Join(notes, "; ")
+	}
 	return sp, ""
 }
 
@@ -177,22 +192,35 @@ func runsNodeWork(ins *dockerfile.Instruction) bool {
 	return false
 }
 
-// pruneCommand removes dev dependencies after the build, unless the start
-// command needs one of them.
-func pruneCommand(s *splitter, pm string) (string, string) {
+// pruneCommand removes dev dependencies after the build, with the flag
+// the package manager in the image understands, unless the image runs a
+// development server or its start command needs a dev dependency. The
+// note says what the output does, for the summary.
+func pruneCommand(s *splitter, pm string, install *dockerfile.Command, mode servermode.Verdict) (string, string) {
+	if mode.Mode == servermode.Development {
+		return "", "dev dependencies kept and NODE_ENV left alone, because the image runs a development server: " + mode.Reason()
+	}
 	if pkg := startNeedsDevDependency(s); pkg != "" {
 		return "", "dev dependencies kept: the start command uses " + pkg
 	}
 	switch pm {
 	case "npm":
-		return "npm prune --omit=dev", "production dependencies only"
-	case "pnpm":
-		return "pnpm prune --prod", "production dependencies only"
-	case "yarn":
-		if s.p.Context != nil && s.p.Context.Exists(".yarnrc.yml") {
-			return "", "Yarn 2+ has no prune, so dev dependencies are kept"
+		npm, ok := toolAt(s.f, install, toolversions.Npm)
+		switch {
+		case ok && npm.AtLeast("7") == toolversions.Yes:
+			return "npm prune --omit=dev", "dev dependencies removed with npm prune --omit=dev"
+		case ok && npm.AtLeast("7") == toolversions.No:
+			// npm 6 ignores --omit=dev and would keep everything.
+			return "npm prune --production", "dev dependencies removed with npm prune --production, since this npm is " + npm.Version() + " and --omit=dev came in npm 7"
 		}
-		return "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline", "production dependencies only"
+		return "", "dev dependencies kept: harden cannot tell which npm the image has, and npm prune takes --omit=dev from npm 7 on but --production before"
+	case "pnpm":
+		return "pnpm prune --prod", "dev dependencies removed with pnpm prune --prod"
+	case "yarn":
+		if s.p.Context != nil && yarnBerry(s.p, "yarn.lock") {
+			return "", "dev dependencies kept: Yarn 2 and later have no prune"
+		}
+		return "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline", "dev dependencies removed with yarn install --production"
 	}
 	return "", ""
 }

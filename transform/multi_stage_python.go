@@ -45,6 +45,7 @@ func planPython(s *splitter) (*splitPlan, string) {
 	sp.runtimeImage = runtime
 	s.defaultRoles(sp, lastInstall)
 	venv := existingVenv
+	var libraries []string
 	for i := 1; i <= lastInstall; i++ {
 		ins := s.chunks[i].ins
 		switch {
@@ -54,11 +55,13 @@ func planPython(s *splitter) (*splitPlan, string) {
 				if why := s.systemPackagesForRuntime(sp, i, alpine); why != "" {
 					return nil, why
 				}
+				libraries = append(libraries, s.runtimePackagesOf(ins)...)
 			}
 		case ins.Keyword == "run" && installsSystemPackages(ins):
 			if why := s.systemPackagesForRuntime(sp, i, alpine); why != "" {
 				return nil, why
 			}
+			libraries = append(libraries, s.runtimePackagesOf(ins)...)
 		case ins.Keyword == "run" && createsVenv(ins):
 			sp.roles[i] = toBuilder
 		case ins.Keyword == "copy" && copiesOnlyPythonManifests(ins):
@@ -78,8 +81,22 @@ func planPython(s *splitter) (*splitPlan, string) {
 		handoffLines = append(handoffLines, envLine)
 	}
 	sp.runtimeBefore[handoff] = append(handoffLines, sp.runtimeBefore[handoff]...)
+	native, why := s.addNativeLibraries(sp, "pip", handoff)
+	if why != "" {
+		return nil, why
+	}
 	sp.summary = "split into a builder that installs the Python dependencies into " + venvOr(venv) +
 		" and a " + runtime + " runtime that receives only the virtualenv and the app"
+	var also []string
+	if len(libraries) > 0 {
+		also = append(also, "the runtime packages "+strings.Join(libraries, ", "))
+	}
+	if native != "" {
+		also = append(also, native)
+	}
+	if len(also) > 0 {
+		sp.summary += "; the runtime also installs " + joinClauses(also)
+	}
 	return sp, ""
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/toolversions"
 )
 
 // PipNoCacheDir adds --no-cache-dir to pip install.
@@ -19,7 +20,11 @@ var PipNoCacheDir = &Rule{
 		Why: "pip stores every wheel it downloads under ~/.cache/pip. In a RUN step that cache " +
 			"becomes part of the layer, often tens of megabytes that the running app never reads. " +
 			"--no-cache-dir turns it off. ENV PIP_NO_CACHE_DIR=1 or a BuildKit cache mount on " +
-			"pip's cache folder are accepted alternatives.",
+			"pip's cache folder are accepted alternatives. The flag and the cache came in pip 6: " +
+			"on a base whose pip is older (Ubuntu 14.04's python-pip 1.5.4, Debian 8's 1.5.6) harden " +
+			"reports instead of adding a flag that pip would reject. The pip version comes from " +
+			"the base image's tag (the official python images pin pip 6.1.1 or newer since 2015) " +
+			"or from an earlier step that installs pip; an unknown version keeps the flag.",
 		Bad:  "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
 		Good: "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n",
 	},
@@ -34,6 +39,11 @@ func checkPipNoCacheDir(p *Pass) {
 		for _, c := range s.Commands {
 			at, ok := pipInstall(c)
 			if !ok || c.HasArg("--no-cache-dir", "--cache-dir") || envSet(p.File, s.Ins, c, "PIP_NO_CACHE_DIR") {
+				continue
+			}
+			if pip, ok := toolAt(p.File, c, toolversions.Pip); ok && pip.AtLeast("6") == toolversions.No {
+				p.ReportAt(c, "this pip is older than 6 ("+pip.Source+"), and --no-cache-dir and the download cache it turns off came in pip 6: "+
+					"harden leaves the install unchanged (if the image upgrades pip first, add --no-cache-dir to the installs after the upgrade)", nil)
 				continue
 			}
 			p.ReportAt(c, "pip install without --no-cache-dir keeps pip's download cache in the layer", &SuggestedFix{

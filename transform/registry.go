@@ -47,6 +47,7 @@ var registry = []*Rule{
 	MultipleCmd,
 	CdInRun,
 	DebianFrontendEnv,
+	DevelopmentServer,
 
 	// Build-context rules.
 	ContextSecrets,

@@ -1,0 +1,5 @@
+require "sinatra"
+
+get "/healthz" do
+  "ok"
+end
