@@ -107,6 +107,28 @@ type nonRootApp struct {
 
 var nonRootApps = []nonRootApp{
 	{
+		// No start script and a build step: harden once mistook this
+		// server for a static site and served dist/ with nginx. tsc and
+		// the types come from the npm registry, as in a real build.
+		name: "node server compiled with tsc is split, not served as files",
+		dockerfile: `FROM node:20
+WORKDIR /app
+COPY package*.json ./
+RUN npm install
+COPY . .
+RUN npm run build
+ENV PORT=%d
+EXPOSE %d
+CMD ["node", "dist/server.js"]
+`,
+		files: map[string]string{
+			"package.json":  `{"name": "inventory", "version": "1.0.0", "private": true, "scripts": {"build": "tsc -p ."}, "devDependencies": {"typescript": "5.4.5", "@types/node": "20.12.7"}}` + "\n",
+			"tsconfig.json": `{"compilerOptions": {"outDir": "dist", "rootDir": "src", "module": "commonjs", "target": "es2020", "strict": true}}` + "\n",
+			"src/server.ts": "import { createServer } from \"node:http\";\ncreateServer((req, res) => res.end(\"stock\")).listen(Number(process.env.PORT));\n",
+		},
+		userLine: `(?m)^FROM node:20-slim\n(?s:.*)^USER 1000:1000$`,
+	},
+	{
 		name: "python writes its working directory and home",
 		dockerfile: `FROM python:3.11-slim
 WORKDIR /app
@@ -149,7 +171,7 @@ CMD ["python", "/opt/ledger/ledger.py"]
 	},
 }
 
-func TestNonRootRewritesOfRealAppsStartAndAnswer(t *testing.T) {
+func TestRewritesOfRealAppsStartAndAnswer(t *testing.T) {
 	env := bktest.StartReal(t)
 	client, err := build.Connect(context.Background(), env.Addr, build.ConnectOptions{})
 	if err != nil {
@@ -169,6 +191,9 @@ func TestNonRootRewritesOfRealAppsStartAndAnswer(t *testing.T) {
 				mode := os.FileMode(0o644)
 				if strings.HasSuffix(name, ".sh") {
 					mode = 0o755
+				}
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+					t.Fatal(err)
 				}
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), mode); err != nil {
 					t.Fatal(err)

@@ -341,6 +341,16 @@ func refineNode(a *app, r *Result) {
 		r.Node = &NodeFacts{}
 	}
 	d := a.df
+	// A final image that starts Node.js itself runs a server, whatever
+	// package.json's scripts suggest: its build output is not a static
+	// site for a web server to publish.
+	if r.Node.Static && !d.served && d.launch.eco == Node {
+		r.Node.Static, r.Node.OutputDir = false, ""
+		r.Evidence = append(r.Evidence, Evidence{File: d.launchWhy.File, Line: d.launchWhy.Line, Why: d.launchWhy.Why + ": the image runs a Node.js server, so the build is not a static site"})
+		if r.Entrypoint != nil && r.Entrypoint.Kind == EntryDirectory {
+			r.Entrypoint = d.launch.entry
+		}
+	}
 	if !d.served {
 		return
 	}

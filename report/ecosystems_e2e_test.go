@@ -71,6 +71,7 @@ var notOffline = map[string]string{
 var casesNotOffline = map[string]string{
 	"node/nest-watch-compose":  "the npm stand-in runs no nest start --watch, the development server this case keeps",
 	"node/node14-lockfile-v3":  "no stand-in for node:14, whose npm 6 the case is about",
+	"node/tsc-server":          "the npm stand-in compiles nothing without a start script; cmd's TestRewritesOfRealAppsStartAndAnswer builds it with the real tsc",
 	"python/ubuntu-trusty-pip": "no stand-in for ubuntu:14.04 and its pip 1.5.4",
 	"python/uwsgi-full-image":  "no stand-in for uWSGI or psycopg2, which compile against the full image",
 }

@@ -134,20 +134,6 @@ func parseChangeLine(line string) (rule, desc string, ok bool) {
 // another change is fixing; each is reported as a skip, and fails once it
 // holds, so that the entry is removed. Keyed by case, then by clause.
 var knownFalseClaims = map[string]map[string]string{
-	// multi_stage_python.go: there is no app to receive (the file copies
-	// only requirements.txt, which stays in the builder), and the runtime
-	// also receives /tools from the first stage.
-	"multi-stage-build/numeric-from": {
-		"split into a builder that installs the Python dependencies into /opt/venv and a python:3.12-slim runtime that receives only the virtualenv and the app": "multi_stage_python.go",
-	},
-	"multi-stage-build/stage-name-taken": {
-		"split into a builder that installs the Python dependencies into /opt/venv and a python:3.12-slim runtime that receives only the virtualenv and the app": "multi_stage_python.go",
-	},
-	// multi_stage_ruby.go: no gem in Gemfile.lock links a library, and
-	// none is copied or installed (issue 13 names this message).
-	"multi-stage-build/ruby-bundle": {
-		"split into a builder that runs bundle install without the development and test groups and a ruby:3.3-slim runtime that receives the gems and the libraries they link": "multi_stage_ruby.go",
-	},
 }
 
 // evalClaim runs the checker for a clause; matched is false when none
@@ -355,6 +341,37 @@ var claimCheckers = []claimChecker{
 	// multi-stage-build: "split into a builder that WHAT and a RUNTIME
 	// runtime that receives ...", with what the runtime receives.
 	{"multi-stage-build", regexp.MustCompile(`^split into a builder that (.+?) and (?:a (\S+) runtime|an unprivileged nginx \((\S+), port (\d+)\)) that (receives only|receives|serves) (.+)$`), checkSplit},
+	{"multi-stage-build", regexp.MustCompile(`^NODE_ENV=production$`), func(c *claimCase, _ string, _ []string) error {
+		if !setsEnv(finalStage(c.output), "NODE_ENV", "production") {
+			return fmt.Errorf("the runtime does not set NODE_ENV=production")
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^dev dependencies removed with (npm prune --omit=dev|npm prune --production|yarn install --production)(?:, since .+)?$`), func(c *claimCase, _ string, m []string) error {
+		words := strings.Fields(m[1])
+		if countCommands(c.output, words[:2], words[2]) == 0 {
+			return fmt.Errorf("no %s in the output", m[1])
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^dev dependencies kept and NODE_ENV left alone, because the image runs a development server: .+$`), func(c *claimCase, _ string, _ []string) error {
+		if prunes(c.output) {
+			return fmt.Errorf("a step still removes the development dependencies")
+		}
+		if setsEnv(finalStage(c.output), "NODE_ENV", "production") && !setsEnv(finalStage(c.input), "NODE_ENV", "production") {
+			return fmt.Errorf("the runtime sets NODE_ENV=production")
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^every group is kept because .+$`), func(c *claimCase, _ string, _ []string) error {
+		if strings.Contains(string(c.output.Src), "BUNDLE_WITHOUT") && !strings.Contains(string(c.input.Src), "BUNDLE_WITHOUT") {
+			return fmt.Errorf("the output sets BUNDLE_WITHOUT")
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the runtime also installs (?:the runtime packages )?(.+)$`), func(c *claimCase, _ string, m []string) error {
+		return installsPackages(finalStage(c.output), m[1])
+	}},
 	{"multi-stage-build", regexp.MustCompile(`^the build adds (.+)$`), func(c *claimCase, _ string, m []string) error {
 		build := builderText(c.output)
 		for _, part := range splitList(m[1]) {
@@ -591,6 +608,13 @@ func builderDoes(builder, what string) error {
 		want = []string{"build"}
 	case what == "runs bundle install without the development and test groups":
 		want = []string{"bundle", "development", "test"}
+	case what == "runs bundle install with every group":
+		want = []string{"bundle"}
+		if strings.Contains(builder, "BUNDLE_WITHOUT") {
+			return fmt.Errorf("the builder sets BUNDLE_WITHOUT")
+		}
+	case strings.HasPrefix(what, "runs bundle install with the groups ") && strings.HasSuffix(what, " leaves out"):
+		want = []string{"bundle", "without"}
 	case what == "runs composer install --no-dev":
 		want = []string{"composer install", "--no-dev"}
 	case what == "publishes the .NET app":
@@ -619,7 +643,7 @@ func builderDoes(builder, what string) error {
 // builder, and the final stage copies nothing else from it.
 func receivesOnly(c *claimCase, final *dockerfile.Stage, copied []stageCopy, list string) error {
 	switch list {
-	case "the virtualenv and the app":
+	case "the virtualenv and the app", "the virtualenv":
 		return receivesWhat(c, final, copied, list)
 	}
 	want := strings.Split(list, ", ")
@@ -650,12 +674,16 @@ func receivesWhat(c *claimCase, final *dockerfile.Stage, copied []stageCopy, wha
 		}
 	}
 	switch {
-	case what == "the virtualenv and the app":
+	case strings.HasPrefix(what, "the virtualenv"):
 		if !has(func(cp stageCopy) bool { return strings.Contains(builderText(c.output), "venv "+cp.src) }) {
 			return fmt.Errorf("the runtime receives no virtualenv from the builder")
 		}
-		if !fromContext {
-			return fmt.Errorf("the runtime copies nothing from the build context")
+		app := strings.Contains(what, "and the app")
+		if app != fromContext {
+			return fmt.Errorf("the summary says the app is received: %v; the runtime copies from the build context: %v", app, fromContext)
+		}
+		if others := strings.HasSuffix(what, ", and keeps its copies from other stages"); others != copiesFromOtherStages(c.output, final) {
+			return fmt.Errorf("the summary says other stages' copies are kept: %v, and the output disagrees", others)
 		}
 		return nil
 	case strings.HasPrefix(what, "the finished app"):
@@ -672,6 +700,9 @@ func receivesWhat(c *claimCase, final *dockerfile.Stage, copied []stageCopy, wha
 	case strings.HasPrefix(what, "the gems"):
 		if !has(func(cp stageCopy) bool { return strings.Contains(cp.src, "bundle") || strings.Contains(cp.src, "gems") }) {
 			return fmt.Errorf("the runtime receives no gems from the builder")
+		}
+		if _, pkgs, ok := strings.Cut(what, " and installs "); ok {
+			return installsPackages(final, strings.TrimPrefix(pkgs, "the runtime packages "))
 		}
 		if strings.Contains(what, "the libraries they link") && !providesLibraries(final, copied) {
 			return fmt.Errorf("the runtime neither receives nor installs a library")
@@ -1072,6 +1103,49 @@ func providesLibraries(final *dockerfile.Stage, copied []stageCopy) bool {
 	}
 	for _, ins := range runs(final) {
 		if runHas(ins, []string{"apt-get", "install"}, "") || runHas(ins, []string{"apk", "add"}, "") {
+			return true
+		}
+	}
+	return false
+}
+
+// installsPackages checks "libpq5 for psycopg2 and libxml2 for uwsgi" or
+// "libpq5, curl": a RUN of the stage installs every package named.
+func installsPackages(st *dockerfile.Stage, list string) error {
+	var pkgs []string
+	for _, part := range regexp.MustCompile(`, | and `).Split(list, -1) {
+		name, _, _ := strings.Cut(part, " for ")
+		if name = strings.TrimSpace(name); name != "" {
+			pkgs = append(pkgs, name)
+		}
+	}
+	if len(pkgs) == 0 {
+		return fmt.Errorf("no package in %q", list)
+	}
+	for _, pkg := range pkgs {
+		found := false
+		for _, ins := range runs(st) {
+			if (runHas(ins, []string{"apt-get", "install"}, "") || runHas(ins, []string{"apk", "add"}, "")) &&
+				regexp.MustCompile(`(^|\s)`+regexp.QuoteMeta(pkg)+`(\s|$)`).MatchString(ins.Node.Original) {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("no RUN of the final stage installs %s", pkg)
+		}
+	}
+	return nil
+}
+
+// copiesFromOtherStages reports whether the final stage copies from a stage
+// other than the split's builder.
+func copiesFromOtherStages(f *dockerfile.File, final *dockerfile.Stage) bool {
+	builder := ""
+	if len(f.Stages) >= 2 {
+		builder = f.Stages[len(f.Stages)-2].Name
+	}
+	for _, ins := range final.Instructions {
+		if from, ok := ins.Flag("from"); ok && ins.Keyword == "copy" && !strings.EqualFold(from, builder) {
 			return true
 		}
 	}

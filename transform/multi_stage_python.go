@@ -86,7 +86,7 @@ func planPython(s *splitter) (*splitPlan, string) {
 		return nil, why
 	}
 	sp.summary = "split into a builder that installs the Python dependencies into " + venvOr(venv) +
-		" and a " + runtime + " runtime that receives only the virtualenv and the app"
+		" and a " + runtime + " runtime that " + s.pythonReceives(sp)
 	var also []string
 	if len(libraries) > 0 {
 		also = append(also, "the runtime packages "+strings.Join(libraries, ", "))
@@ -98,6 +98,32 @@ func planPython(s *splitter) (*splitPlan, string) {
 		sp.summary += "; the runtime also installs " + joinClauses(also)
 	}
 	return sp, ""
+}
+
+// pythonReceives says what the runtime receives, as the plan writes it:
+// the virtualenv, the app when a COPY from the build context reaches the
+// runtime, and copies from other stages it keeps.
+func (s *splitter) pythonReceives(sp *splitPlan) string {
+	app, others := false, false
+	for i := 1; i < len(s.chunks); i++ {
+		ins := s.chunks[i].ins
+		if sp.roles[i] != toRuntime && sp.roles[i] != toBoth || ins.Keyword != "copy" && ins.Keyword != "add" {
+			continue
+		}
+		if _, from := ins.Flag("from"); from {
+			others = true
+		} else {
+			app = true
+		}
+	}
+	what := "the virtualenv"
+	if app {
+		what += " and the app"
+	}
+	if others {
+		return "receives " + what + ", and keeps its copies from other stages"
+	}
+	return "receives only " + what
 }
 
 func venvOr(v string) string {
