@@ -333,6 +333,9 @@ func (a *app) firstExisting(dir string, names ...string) string {
 	return ""
 }
 
+// staticFileServers are npm packages that only publish a folder of files.
+var staticFileServers = map[string]bool{"serve": true, "http-server": true, "live-server": true, "static-server": true, "sirv": true, "sirv-cli": true, "lite-server": true}
+
 // refineNode adds what the Dockerfile says: a final stage that publishes
 // a Node build with a web server makes the site static, whatever
 // package.json suggests.
@@ -344,7 +347,7 @@ func refineNode(a *app, r *Result) {
 	// A final image that starts Node.js itself runs a server, whatever
 	// package.json's scripts suggest: its build output is not a static
 	// site for a web server to publish.
-	if r.Node.Static && !d.served && d.launch.eco == Node {
+	if r.Node.Static && !d.served && d.launch.eco == Node && !staticFileServers[d.launch.program] {
 		r.Node.Static, r.Node.OutputDir = false, ""
 		r.Evidence = append(r.Evidence, Evidence{File: d.launchWhy.File, Line: d.launchWhy.Line, Why: d.launchWhy.Why + ": the image runs a Node.js server, so the build is not a static site"})
 		if r.Entrypoint != nil && r.Entrypoint.Kind == EntryDirectory {

@@ -133,8 +133,7 @@ func parseChangeLine(line string) (rule, desc string, ok bool) {
 // knownFalseClaims are claims the checkers have found false in rules
 // another change is fixing; each is reported as a skip, and fails once it
 // holds, so that the entry is removed. Keyed by case, then by clause.
-var knownFalseClaims = map[string]map[string]string{
-}
+var knownFalseClaims = map[string]map[string]string{}
 
 // evalClaim runs the checker for a clause; matched is false when none
 // knows the phrase.
