@@ -44,6 +44,11 @@ func checkAptUpdateMerge(p *Pass) {
 			p.ReportAt(update, msg+"; the two RUNs use different mounts, so harden leaves merging them to you", nil)
 			return
 		}
+		if op := install.OperatorBefore(); op != "" && op != "&&" {
+			// "a || apt-get update && apt-get install" would install even when a succeeds.
+			p.ReportAt(update, fmt.Sprintf("%s; the install on line %d comes after %s, where an apt-get update put before it would change when it runs: merge them by hand", msg, next.Ins.Line, op), nil)
+			return
+		}
 		edits := []dockerfile.Edit{{Start: s.Ins.Start, End: s.Ins.End}}
 		desc := fmt.Sprintf("moved apt-get update into the RUN that installs (line %d), so the lists are never cached stale", next.Ins.Line)
 		if updatesBefore(next, install) {
