@@ -278,7 +278,9 @@ func FuzzFix(f *testing.F) {
 			}
 			return
 		}
-		res, err := Fix("fuzz", src, Options{})
+		// The structural level runs every rule, the stage rewrites too.
+		opts := Options{Level: LevelStructural}
+		res, err := Fix("fuzz", src, opts)
 		if err != nil {
 			t.Fatalf("Fix on parsable input: %v", err)
 		}
@@ -288,7 +290,7 @@ func FuzzFix(f *testing.F) {
 		if err := shellStillParses(in, res.File); err != nil {
 			t.Fatalf("%v\ninput:\n%q\noutput:\n%q", err, src, res.Output)
 		}
-		again, err := Fix("fuzz", res.Output, Options{})
+		again, err := Fix("fuzz", res.Output, opts)
 		if err != nil {
 			t.Fatalf("second Fix: %v", err)
 		}
