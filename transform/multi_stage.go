@@ -94,6 +94,14 @@ func checkMultiStageBuild(p *Pass) {
 		return
 	}
 	s.keepUsers(sp)
+	if base := baseimage.Parse(ref); base.Digest != "" {
+		// The builder keeps the pin; another runtime image needs one of
+		// its own, which from-latest reports with the commands to find it.
+		if rt, _ := f.ExpandGlobalArgs(sp.runtimeImage); baseimage.Parse(rt).Digest == "" {
+			base.Digest = ""
+			sp.summary += "; " + rt + " is pinned by tag only, not by digest as " + base.String() + " was"
+		}
+	}
 	text, err := s.render(sp)
 	if err != nil {
 		p.Report(final.From, "the final stage builds and runs the app in one image; harden did not split it because "+err.Error(), nil)
@@ -266,11 +274,15 @@ func (s *splitter) version(lang string) string {
 
 // runtimeImage maps the stage's base image to a runtime image, keeping a
 // global ARG that makes up the whole tag ("python:${PY}" stays
-// parameterised as "python:${PY}-slim").
+// parameterised as "python:${PY}-slim"). A runtime that is the base image
+// itself is written exactly as the base is, digest and ARGs included.
 func (s *splitter) runtimeImage(kind baseimage.Kind, version string) (string, string) {
 	mapped, ok, why := s.p.Images.Runtime(kind, s.ref, version)
 	if !ok {
 		return "", why
+	}
+	if mapped == s.ref {
+		return s.st.BaseName, ""
 	}
 	raw := baseimage.Parse(s.st.BaseName)
 	if !strings.Contains(s.st.BaseName, "$") {
