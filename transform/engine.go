@@ -114,7 +114,13 @@ func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
 			for _, fd := range runRule(r, f, opts) {
 				if fd.Fix == nil || len(fd.Fix.Edits) == 0 {
 					open = append(open, fd)
-				} else if why, ok := refused[refusalKey(fd, history)]; ok {
+					continue
+				}
+				why := ""
+				if len(refused) > 0 { // tracing the key costs; most files have no refusal
+					why = refused[refusalKey(fd, history)]
+				}
+				if why != "" {
 					open = append(open, refusal(fd, why))
 				} else {
 					cands = append(cands, fd)
