@@ -1,6 +1,10 @@
 package dockerfile
 
-import "strings"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // Step is one simple command of a script with the shell text around it,
 // the unit in which an edited RUN is compared with the RUN it came from: a
@@ -25,39 +29,38 @@ func (s *Script) Steps() []Step {
 	if s.AST == nil || len(s.Commands) == 0 {
 		return nil
 	}
-	type span struct{ start, end int }
-	spans := make([]span, len(s.Commands))
+	n := len(s.Commands)
+	starts, ends := make([]int, n), make([]int, n)
 	for i, c := range s.Commands {
-		spans[i] = span{int(c.Call.Pos().Offset()), int(c.Call.End().Offset())}
+		starts[i], ends[i] = int(c.Call.Pos().Offset()), int(c.Call.End().Offset())
 	}
+	sortedStarts, sortedEnds := slices.Sorted(slices.Values(starts)), slices.Sorted(slices.Values(ends))
 	text := s.text.Text
-	out := make([]Step, len(s.Commands))
+	out := make([]Step, n)
 	for i, c := range s.Commands {
-		sp := spans[i]
+		start, end := starts[i], ends[i]
 		// The nearest command boundary on each side: the end of a command
 		// before this one, or the start of one that encloses it (a command
-		// substitution in a word).
+		// substitution in a word); likewise after it. Commands nest or
+		// follow each other, so the nearest boundary is one of these.
 		prev, next := 0, len(text)
-		for j, o := range spans {
-			if j == i {
-				continue
-			}
-			if o.end <= sp.start {
-				prev = max(prev, o.end)
-			} else if o.start < sp.start {
-				prev = max(prev, o.start)
-			}
-			if o.start >= sp.end {
-				next = min(next, o.start)
-			} else if o.end > sp.end {
-				next = min(next, o.end)
-			}
+		if k := sort.SearchInts(sortedEnds, start+1); k > 0 {
+			prev = sortedEnds[k-1] // the last end <= start
+		}
+		if k := sort.SearchInts(sortedStarts, start); k > 0 {
+			prev = max(prev, sortedStarts[k-1]) // the last start < start
+		}
+		if k := sort.SearchInts(sortedStarts, end); k < n {
+			next = sortedStarts[k] // the first start >= end
+		}
+		if k := sort.SearchInts(sortedEnds, end+1); k < n {
+			next = min(next, sortedEnds[k]) // the first end > end
 		}
 		st := Step{
-			Start:       s.text.Orig(sp.start),
-			End:         s.text.OrigEnd(sp.end),
-			Before:      squeezeShell(text[prev:sp.start]),
-			After:       squeezeShell(text[sp.end:next]),
+			Start:       s.text.Orig(start),
+			End:         s.text.OrigEnd(end),
+			Before:      squeezeShell(text[prev:start]),
+			After:       squeezeShell(text[end:next]),
 			BeforeStart: s.text.Orig(prev),
 			AfterEnd:    s.text.OrigEnd(next),
 		}
