@@ -17,7 +17,8 @@ var AptUpdateMerge = &Rule{
 		Why: "A RUN that only runs apt-get update is cached on its own. Later builds reuse the " +
 			"stale lists and the install that follows fails or installs old versions; the lists " +
 			"also stay in that layer for good. apt-get update belongs in the same RUN as the " +
-			"install, which can then remove the lists.",
+			"install, which can then remove the lists. An install that runs only after || " +
+			"(`command -v curl || apt-get install ...`) is left for a merge by hand.",
 		Bad: "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\n",
 		Good: "FROM debian:bookworm\n" +
 			"RUN apt-get update && apt-get install -y --no-install-recommends curl\n",

@@ -26,8 +26,11 @@ var MultiStageBuild = &Rule{
 			"on the ASP.NET runtime, Ruby gems without the development and test groups on slim, PHP " +
 			"vendor folders from composer install --no-dev), keeps ENV, WORKDIR, EXPOSE, LABEL, HEALTHCHECK, VOLUME, ARG " +
 			"and the command, moves build-only system packages to the builder and gives the runtime " +
-			"the shared libraries they provide. When it cannot prove the split keeps the app " +
-			"working, it explains what blocks it instead.",
+			"the shared libraries they provide. Compiled outputs and PHP's vendor folder are copied " +
+			"from where the build writes them (after cd, mvn -f, gradle -p, composer -d). A runtime that is the base image " +
+			"itself keeps its exact reference, digest included; another runtime image keeps its " +
+			"tag, and the change says that its digest must be pinned again. When it cannot prove " +
+			"the split keeps the app working, it explains what blocks it instead.",
 		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
 			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12 AS builder\nWORKDIR /app\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\n" +
