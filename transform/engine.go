@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -175,12 +176,21 @@ func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// tryFixes applies edits and runs both guards on the result: the file must
-// still parse with BuildKit, and every RUN the edits touch must still parse
-// as shell and keep the commands the edits did not touch. why says what
-// failed.
+// tryFixes applies edits and runs the guards on the result: the edits must
+// change the text (a fix that rewrites what is there with the same bytes
+// would be found again on every pass), the file must still parse with
+// BuildKit, and every RUN the edits touch must still parse as shell and
+// keep the commands the edits did not touch. why says what failed.
 func tryFixes(f *dockerfile.File, edits []dockerfile.Edit) (*dockerfile.File, string) {
-	next, err := apply(f, edits)
+	out, err := dockerfile.Apply(f.Src, edits)
+	if err == nil && bytes.Equal(out, f.Src) {
+		return nil, "it would change nothing"
+	}
+	var next *dockerfile.File
+	if err == nil {
+		// The new parse is the check that BuildKit still accepts the file.
+		next, err = dockerfile.Parse(f.Name, out)
+	}
 	if err != nil {
 		return nil, fmt.Sprintf("the result would not parse (%v)", err)
 	}
@@ -269,16 +279,6 @@ func pickFixes(f *dockerfile.File, findings []Finding) (edits []dockerfile.Edit,
 		applied = append(applied, fd)
 	}
 	return edits, applied, open
-}
-
-// apply edits and re-parse; the new parse is also the safety check that
-// the result is still a Dockerfile BuildKit accepts.
-func apply(f *dockerfile.File, edits []dockerfile.Edit) (*dockerfile.File, error) {
-	out, err := dockerfile.Apply(f.Src, edits)
-	if err != nil {
-		return nil, err
-	}
-	return dockerfile.Parse(f.Name, out)
 }
 
 // traceChange maps an applied fix back to the input's bytes and lines.

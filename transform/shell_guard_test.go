@@ -158,3 +158,22 @@ func TestShellGuardOperators(t *testing.T) {
 		t.Fatalf("why = %q", why)
 	}
 }
+
+// A fix that writes the bytes already there would be found again on every
+// pass; it is refused (and reported) instead of ending the run with "did
+// not settle". The fuzzer found one in non-root-user
+// (testdata/fuzz/FuzzFix/user-named-zero).
+func TestNoOpFixIsRefused(t *testing.T) {
+	src := "FROM alpine:3.20\nRUN echo hi\n"
+	r := editRule("hi", func(ins *dockerfile.Instruction) []dockerfile.Edit {
+		i := strings.Index(ins.Text(), "hi")
+		return []dockerfile.Edit{{Start: ins.KeywordStart + i, End: ins.KeywordStart + i + 2, New: "hi"}}
+	})
+	res := fixWith(t, src, r)
+	if string(res.Output) != src || len(res.Changes) != 0 {
+		t.Fatalf("output:\n%s\nchanges: %v", res.Output, res.Changes)
+	}
+	if len(res.Findings) != 1 || !strings.Contains(res.Findings[0].Message, "because it would change nothing") {
+		t.Fatalf("findings: %v", res.Findings)
+	}
+}
