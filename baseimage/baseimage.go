@@ -153,7 +153,30 @@ type Mapping struct {
 // runs on (and, where the language version cannot be read from it, the
 // version detection found, e.g. "3.12"). ok is false when harden does not
 // know a safe answer; why then says what is missing.
+//
+// A build image pinned by digest keeps its exact reference when the runtime
+// is the same image (python:3.14-slim@sha256:... stays just that). Another
+// image keeps its tag only: the build image's digest says nothing about it,
+// and harden cannot look one up, so the pin has to be made again.
 func (m Mapping) Runtime(kind Kind, from string, version string) (ref string, ok bool, why string) {
+	ref, ok, why = m.runtime(kind, from, version)
+	if ok {
+		ref = keepPin(from, ref)
+	}
+	return ref, ok, why
+}
+
+// keepPin returns from itself when it is pinned by digest and the runtime
+// ref names the same repository and tag without a pin of its own.
+func keepPin(from, ref string) string {
+	f, r := Parse(from), Parse(ref)
+	if f.Digest == "" || r.Digest != "" || r.Tag != f.Tag || r.Repo() != f.Repo() {
+		return ref
+	}
+	return from
+}
+
+func (m Mapping) runtime(kind Kind, from string, version string) (ref string, ok bool, why string) {
 	if over, found := m.override(kind, from); found {
 		return over, true, ""
 	}

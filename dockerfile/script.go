@@ -555,44 +555,6 @@ func (s *Script) lastIndent() string {
 	return f.Style.Indent
 }
 
-// Remove returns edits that delete the command from its && chain, keeping
-// comment lines and the instruction's line structure intact. A command that
-// is the whole script removes the whole instruction.
-func (c *Command) Remove() ([]Edit, error) {
-	s := c.Script
-	ins := s.Ins
-	if c.Chain == nil {
-		return nil, errors.New("the command is nested inside other shell syntax")
-	}
-	if len(s.AST.Stmts) == 1 && len(c.Chain) == 1 {
-		return []Edit{{Start: ins.Start, End: ins.End}}, nil
-	}
-	if len(c.Chain) == 1 {
-		return nil, errors.New("the command is not part of an && chain")
-	}
-	tx := s.text
-	f := ins.file
-	if c.ChainIndex == 0 {
-		from := tx.Orig(int(c.Stmt.Pos().Offset()))
-		to := tx.Orig(int(c.Chain[1].Pos().Offset()))
-		if line := f.Line(from); line != f.Line(to) {
-			// Keep the line's continuation: "RUN a && \" becomes "RUN \".
-			rest := strings.TrimRight(string(f.Src[from:f.lines.contentEnd(line)]), " \t")
-			to = from + len(rest) - 1 // the escape character
-		}
-		return []Edit{{Start: from, End: to}}, nil
-	}
-	prev := c.Chain[c.ChainIndex-1]
-	from := tx.OrigEnd(stmtEnd(prev))
-	to := tx.OrigEnd(stmtEnd(c.Stmt))
-	for n := f.Line(from) + 1; n < f.Line(to); n++ {
-		if isCommentLine(f.lines.text(n)) {
-			return nil, errors.New("removing the command would remove a comment")
-		}
-	}
-	return []Edit{{Start: from, End: to}}, nil
-}
-
 // MountsCache reports whether the RUN has a cache mount on one of targets
 // or a folder above it.
 func (ins *Instruction) MountsCache(targets ...string) bool {

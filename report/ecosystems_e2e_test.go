@@ -37,8 +37,14 @@ type ecosystemCase struct {
 // base images bktest stands in for. A new case must be added here (or to
 // notOffline, with the reason).
 var ecosystemCases = map[string]ecosystemCase{
-	"python/alpine-build-deps":  {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
+	"python/alpine-build-deps": {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
+	// apk update goes with its continuation and the && of the next line:
+	// "RUN \" followed by "&& apk add" is a shell syntax error.
+	"python/alpine-apk-update":  {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
 	"python/already-multistage": {user: "10001:10001", uid: 10001, port: "8000"},
+	// The install reads app/requirements.txt: the pip stand-in fails when
+	// the copies put it anywhere else.
+	"python/app-folder": {user: "10001:10001", uid: 10001, stops: true, smaller: true},
 	// A VOLUME keeps the data of existing containers, owned by root:
 	// harden leaves the user alone (see non-root-user's doc).
 	"python/arg-from-user-root": {user: "root", uid: 0, port: "8000", smaller: true},

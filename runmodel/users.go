@@ -56,7 +56,9 @@ func parseUserAdd(prog string, args []string, file string, line int) (User, bool
 			rest = append(rest, a)
 		}
 	}
-	if len(rest) == 0 || strings.ContainsAny(rest[0], "$`") {
+	// A name that is all digits reads as a uid in USER ("0" is root), and
+	// root is root: neither is an account to run as.
+	if len(rest) == 0 || strings.ContainsAny(rest[0], "$`") || strings.Trim(rest[0], "0123456789") == "" || rest[0] == "root" {
 		return u, false
 	}
 	u.Name = rest[0]

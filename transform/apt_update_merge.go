@@ -17,7 +17,8 @@ var AptUpdateMerge = &Rule{
 		Why: "A RUN that only runs apt-get update is cached on its own. Later builds reuse the " +
 			"stale lists and the install that follows fails or installs old versions; the lists " +
 			"also stay in that layer for good. apt-get update belongs in the same RUN as the " +
-			"install, which can then remove the lists.",
+			"install, which can then remove the lists. An install that runs only after || " +
+			"(`command -v curl || apt-get install ...`) is left for a merge by hand.",
 		Bad: "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\n",
 		Good: "FROM debian:bookworm\n" +
 			"RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
@@ -42,6 +43,11 @@ func checkAptUpdateMerge(p *Pass) {
 		}
 		if len(next.Ins.Flags()) > 0 && len(s.Ins.Flags()) > 0 && fmt.Sprint(next.Ins.Flags()) != fmt.Sprint(s.Ins.Flags()) {
 			p.ReportAt(update, msg+"; the two RUNs use different mounts, so harden leaves merging them to you", nil)
+			return
+		}
+		if op := install.OperatorBefore(); op != "" && op != "&&" {
+			// "a || apt-get update && apt-get install" would install even when a succeeds.
+			p.ReportAt(update, fmt.Sprintf("%s; the install on line %d comes after %s, where an apt-get update put before it would change when it runs: merge them by hand", msg, next.Ins.Line, op), nil)
 			return
 		}
 		edits := []dockerfile.Edit{{Start: s.Ins.Start, End: s.Ins.End}}

@@ -340,6 +340,17 @@ var claimCheckers = []claimChecker{
 	// multi-stage-build: "split into a builder that WHAT and a RUNTIME
 	// runtime that receives ...", with what the runtime receives.
 	{"multi-stage-build", regexp.MustCompile(`^split into a builder that (.+?) and (?:a (\S+) runtime|an unprivileged nginx \((\S+), port (\d+)\)) that (receives only|receives|serves) (.+)$`), checkSplit},
+	{"multi-stage-build", regexp.MustCompile(`^(\S+) is pinned by tag only, not by digest as (\S+) was$`), func(c *claimCase, _ string, m []string) error {
+		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1] {
+			return fmt.Errorf("the final stage is FROM %s, not %s", base, m[1])
+		}
+		for _, st := range c.input.Stages {
+			if ref, _ := c.input.ExpandGlobalArgs(st.BaseName); strings.Contains(ref, "@sha256:") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no stage of the input is pinned by digest")
+	}},
 	{"multi-stage-build", regexp.MustCompile(`^NODE_ENV=production$`), func(c *claimCase, _ string, _ []string) error {
 		if !setsEnv(finalStage(c.output), "NODE_ENV", "production") {
 			return fmt.Errorf("the runtime does not set NODE_ENV=production")

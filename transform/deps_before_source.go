@@ -24,7 +24,9 @@ var DepsBeforeSource = &Rule{
 			"invalidates the cache and reinstalls every dependency. Copying only the manifests " +
 			"(requirements.txt, package.json and its lockfile, go.mod and go.sum, Gemfile and " +
 			"Gemfile.lock) first, installing, and then copying the rest keeps the slow layer " +
-			"cached. harden only moves an install that provably reads nothing but the manifests.",
+			"cached. harden only moves an install that provably reads nothing but the manifests, " +
+			"and copies each manifest to the path the install reads it from (app/requirements.txt " +
+			"goes to ./app/, where the full COPY would have put it).",
 		Bad:  "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
 	},
@@ -374,15 +376,10 @@ func replacesLocally(p *Pass, gomod string) bool {
 // depsFix copies the manifests and runs the install before the full COPY.
 func depsFix(f *dockerfile.File, cp, run *dockerfile.Instruction, srcDir, dest string, manifests []string, addRun string) *SuggestedFix {
 	style := f.Style
-	d := dest
-	if !strings.HasSuffix(d, "/") {
-		d += "/"
-	}
-	args := append(append([]string{}, cp.Flags()...), manifests...)
-	args = append(args, d)
 	copyLine := ""
-	if len(manifests) > 0 {
-		copyLine = style.Instruction("COPY", strings.Join(args, " ")) + style.EOL
+	for _, group := range manifestCopies(srcDir, dest, manifests) {
+		args := append(append(append([]string{}, cp.Flags()...), group.files...), group.dest)
+		copyLine += style.Instruction("COPY", strings.Join(args, " ")) + style.EOL
 	}
 	at := cp.Start
 	var edits []dockerfile.Edit
@@ -414,4 +411,42 @@ func depsFix(f *dockerfile.File, cp, run *dockerfile.Instruction, srcDir, dest s
 		Description: what + " before copying the rest of the source, so dependency layers stay cached",
 		Edits:       edits,
 	}
+}
+
+// manifestCopy is one COPY of manifests that share a destination folder.
+type manifestCopy struct {
+	files []string
+	dest  string
+}
+
+// manifestCopies groups the manifests (context paths under srcDir) by the
+// folder the full `COPY srcDir dest` puts them in, so that the install,
+// moved before that COPY, finds each at the path it reads:
+// app/requirements.txt copied with the rest of "." to "./" must land in
+// ./app/, not in ./.
+func manifestCopies(srcDir, dest string, manifests []string) []manifestCopy {
+	base := dest
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	var out []manifestCopy
+	index := map[string]int{}
+	for _, m := range manifests {
+		rel := strings.TrimPrefix(m, srcDir+"/")
+		if srcDir == "." {
+			rel = m
+		}
+		d := base
+		if dir := path.Dir(rel); dir != "." {
+			d = base + dir + "/"
+		}
+		i, ok := index[d]
+		if !ok {
+			i = len(out)
+			index[d] = i
+			out = append(out, manifestCopy{dest: d})
+		}
+		out[i].files = append(out[i].files, m)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,43 +103,67 @@ func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
 	name, src := f.Name, f.Src
 	res := &Result{Name: name, Input: src}
 	var history []dockerfile.OffsetMap // one per applied step, oldest first
-	refused := map[*Rule]Finding{}
+	// refused holds the fixes a guard turned down, by refusalKey, with the
+	// reason; the rule's finding stays open with that reason instead.
+	refused := map[string]string{}
 
 	for pass := 0; ; pass++ {
 		changed := false
 		var open []Finding
 		for _, r := range opts.rules() {
-			if _, bad := refused[r]; bad {
-				open = append(open, runRule(r, f, opts)...)
-				continue
-			}
-			findings := runRule(r, f, opts)
-			edits, applied, rest := pickFixes(f, findings)
-			open = append(open, rest...)
-			if len(edits) == 0 {
-				continue
-			}
-			next, perr := apply(f, edits)
-			if perr != nil {
-				refused[r] = Finding{
-					Rule: r, Severity: Warning, File: name, Line: applied[0].Line, Column: applied[0].Column, EndLine: applied[0].EndLine,
-					Message: fmt.Sprintf("harden did not apply %s: the result would not parse (%v); please report this file", r.Name, perr),
+			var cands []Finding
+			for _, fd := range runRule(r, f, opts) {
+				if fd.Fix == nil || len(fd.Fix.Edits) == 0 {
+					open = append(open, fd)
+					continue
 				}
-				open = append(open, findings...)
-				continue
+				why := ""
+				if len(refused) > 0 { // tracing the key costs; most files have no refusal
+					why = refused[refusalKey(fd, history)]
+				}
+				if why != "" {
+					open = append(open, refusal(fd, why))
+				} else {
+					cands = append(cands, fd)
+				}
 			}
-			step := dockerfile.NewOffsetMap(edits)
-			for _, a := range applied {
-				res.Changes = append(res.Changes, traceChange(r, a, f, history, src))
+			for len(cands) > 0 {
+				edits, applied, rest := pickFixes(f, cands)
+				open = append(open, rest...)
+				if len(edits) == 0 {
+					break
+				}
+				next, why := tryFixes(f, edits)
+				if why == "" {
+					step := dockerfile.NewOffsetMap(edits)
+					for _, a := range applied {
+						res.Changes = append(res.Changes, traceChange(r, a, f, history, src))
+					}
+					history = append(history, step)
+					f = next
+					changed = true
+					break
+				}
+				// Find the fixes that fail on their own, refuse them and
+				// retry the rule's others. When each passes alone and only
+				// their combination fails, apply the first now and leave
+				// the rest for the next pass.
+				cands = cands[:0]
+				for _, a := range applied {
+					if _, why := tryFixes(f, a.Fix.Edits); why != "" {
+						refused[refusalKey(a, history)] = why
+						open = append(open, refusal(a, why))
+					} else {
+						cands = append(cands, a)
+					}
+				}
+				if len(cands) == len(applied) {
+					open = append(open, cands[1:]...)
+					cands = cands[:1]
+				}
 			}
-			history = append(history, step)
-			f = next
-			changed = true
 		}
 		if !changed {
-			for _, bad := range refused {
-				open = append(open, bad)
-			}
 			res.Findings = open
 			break
 		}
@@ -149,6 +174,54 @@ func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
 	res.Output, res.File = f.Src, f
 	sortFindings(res.Findings)
 	return res, nil
+}
+
+// tryFixes applies edits and runs the guards on the result: the edits must
+// change the text (a fix that rewrites what is there with the same bytes
+// would be found again on every pass), the file must still parse with
+// BuildKit, and every RUN the edits touch must still parse as shell and
+// keep the commands the edits did not touch. why says what failed.
+func tryFixes(f *dockerfile.File, edits []dockerfile.Edit) (*dockerfile.File, string) {
+	out, err := dockerfile.Apply(f.Src, edits)
+	if err == nil && bytes.Equal(out, f.Src) {
+		return nil, "it would change nothing"
+	}
+	var next *dockerfile.File
+	if err == nil {
+		// The new parse is the check that BuildKit still accepts the file.
+		next, err = dockerfile.Parse(f.Name, out)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("the result would not parse (%v)", err)
+	}
+	if why := checkShell(f, next, edits); why != "" {
+		return nil, why
+	}
+	return next, ""
+}
+
+// refusalKey names a fix across passes: its rule and its edits traced back
+// to the input, so that the same fix found again on a later pass is known.
+func refusalKey(fd Finding, history []dockerfile.OffsetMap) string {
+	var b strings.Builder
+	b.WriteString(fd.Rule.ID)
+	for _, e := range fd.Fix.Edits {
+		start, end := e.Start, e.End
+		for i := len(history) - 1; i >= 0; i-- {
+			start, end = history[i].Before(start), history[i].Before(end)
+		}
+		fmt.Fprintf(&b, "|%d-%d:%s", start, end, e.New)
+	}
+	return b.String()
+}
+
+// refusal turns a finding whose fix a guard refused into an open finding
+// that says what harden did not apply and why.
+func refusal(fd Finding, why string) Finding {
+	fd.Message = fmt.Sprintf("%s; harden did not apply its fix (%s) because %s; please report this file", fd.Message, fd.Fix.Description, why)
+	fd.Fix = nil
+	fd.Severity = max(fd.Severity, Warning)
+	return fd
 }
 
 func (o Options) rules() []*Rule {
@@ -206,16 +279,6 @@ func pickFixes(f *dockerfile.File, findings []Finding) (edits []dockerfile.Edit,
 		applied = append(applied, fd)
 	}
 	return edits, applied, open
-}
-
-// apply edits and re-parse; the new parse is also the safety check that
-// the result is still a Dockerfile BuildKit accepts.
-func apply(f *dockerfile.File, edits []dockerfile.Edit) (*dockerfile.File, error) {
-	out, err := dockerfile.Apply(f.Src, edits)
-	if err != nil {
-		return nil, err
-	}
-	return dockerfile.Parse(f.Name, out)
 }
 
 // traceChange maps an applied fix back to the input's bytes and lines.

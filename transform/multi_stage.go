@@ -32,7 +32,11 @@ var MultiStageBuild = &Rule{
 			"uWSGI, pg, mysql2; lxml, Pillow, canvas and sharp when built from source) get their " +
 			"runtime libraries too. Pruning is version-aware (npm prune --omit=dev from npm 7, " +
 			"--production on npm 6) and production-only: when the image or a compose service runs a " +
-			"development server, dev dependencies and every Bundler group stay. When it cannot prove " +
+			"development server, dev dependencies and every Bundler group stay. " +
+			"Compiled outputs and PHP's vendor folder are copied " +
+			"from where the build writes them (after cd, mvn -f, gradle -p, composer -d). A runtime that is the base image " +
+			"itself keeps its exact reference, digest included; another runtime image keeps its " +
+			"tag, and the change says that its digest must be pinned again. When it cannot prove " +
 			"the split keeps the app working, it explains what blocks it instead.",
 		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
 			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
@@ -100,6 +104,14 @@ func checkMultiStageBuild(p *Pass) {
 		return
 	}
 	s.keepUsers(sp)
+	if base := baseimage.Parse(ref); base.Digest != "" {
+		// The builder keeps the pin; another runtime image needs one of
+		// its own, which from-latest reports with the commands to find it.
+		if rt, _ := f.ExpandGlobalArgs(sp.runtimeImage); baseimage.Parse(rt).Digest == "" {
+			base.Digest = ""
+			sp.summary += "; " + rt + " is pinned by tag only, not by digest as " + base.String() + " was"
+		}
+	}
 	text, err := s.render(sp)
 	if err != nil {
 		p.Report(final.From, "the final stage builds and runs the app in one image; harden did not split it because "+err.Error(), nil)
@@ -272,11 +284,15 @@ func (s *splitter) version(lang string) string {
 
 // runtimeImage maps the stage's base image to a runtime image, keeping a
 // global ARG that makes up the whole tag ("python:${PY}" stays
-// parameterised as "python:${PY}-slim").
+// parameterised as "python:${PY}-slim"). A runtime that is the base image
+// itself is written exactly as the base is, digest and ARGs included.
 func (s *splitter) runtimeImage(kind baseimage.Kind, version string) (string, string) {
 	mapped, ok, why := s.p.Images.Runtime(kind, s.ref, version)
 	if !ok {
 		return "", why
+	}
+	if mapped == s.ref {
+		return s.st.BaseName, ""
 	}
 	raw := baseimage.Parse(s.st.BaseName)
 	if !strings.Contains(s.st.BaseName, "$") {

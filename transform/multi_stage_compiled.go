@@ -122,7 +122,13 @@ func planGo(s *splitter) (*splitPlan, string) {
 	if idx < 0 {
 		return nil, ""
 	}
-	workdir := s.workdirAt(idx)
+	workdir, ok := s.commandDir(idx, build)
+	if !ok {
+		return nil, "the go build on line " + itoaLine(s.chunks[idx].ins) + " runs in a folder harden cannot follow (cd)"
+	}
+	if _, ok := flagValue(build, "-C"); ok {
+		return nil, "the go build on line " + itoaLine(s.chunks[idx].ins) + " changes folder with -C"
+	}
 	out := goOutput(s, build, workdir)
 	if out == "" {
 		return nil, "the go build on line " + itoaLine(s.chunks[idx].ins) + " has no -o and harden cannot tell the binary's name"
@@ -130,7 +136,7 @@ func planGo(s *splitter) (*splitPlan, string) {
 	cgo := s.p.facts().Go != nil && s.p.facts().Go.CGO || goCgoRequested(s, build, idx)
 	alpine := strings.Contains(baseimage.Parse(s.ref).Tag, "alpine")
 	b := compiledBuild{index: idx, outputs: []string{out}, needsShell: s.runtimeNeedsShell(idx)}
-	b.outputs = append(b.outputs, s.assetFolders(idx, workdir)...)
+	b.outputs = append(b.outputs, s.assetFolders(idx)...)
 	if why := s.compiledBlockers(b); why != "" {
 		return nil, why
 	}
@@ -289,9 +295,10 @@ func applyToInstruction(ins *dockerfile.Instruction, edits []dockerfile.Edit) (s
 var runtimeAssetDirs = []string{"templates", "static", "public", "assets", "web", "views", "config", "configs", "migrations", "locales", "i18n"}
 
 // assetFolders lists asset folders in the build context that the builder
-// copied into its working directory, so the runtime gets them beside the
-// binary. Folders a Go file embeds are already inside the binary.
-func (s *splitter) assetFolders(idx int, workdir string) []string {
+// copied in, at the paths the copies put them, so the runtime has them
+// where the app found them before. Folders a Go file embeds are already
+// inside the binary.
+func (s *splitter) assetFolders(idx int) []string {
 	ctx := s.p.Context
 	if ctx == nil {
 		return nil
@@ -301,8 +308,8 @@ func (s *splitter) assetFolders(idx int, workdir string) []string {
 		if !ctx.Sent(dir) || s.embeds(dir) {
 			continue
 		}
-		if copiedBefore(s.f, s.chunks[idx].ins, dir+"/x") {
-			out = append(out, path.Join(workdir, dir))
+		if at, ok := s.copiedTo(idx, dir); ok {
+			out = append(out, at)
 		}
 	}
 	return out
@@ -350,6 +357,12 @@ func planRust(s *splitter) (*splitPlan, string) {
 		return nil, "harden cannot tell which binary cargo builds (no single [[bin]] or package name)"
 	}
 	workdir := s.workdirAt(idx)
+	if dir, ok := s.commandDir(idx, build); !ok || dir != workdir {
+		return nil, "cargo builds in another folder than the WORKDIR (cd), where the target folder depends on the workspace"
+	}
+	if _, ok := flagValue(build, "--manifest-path"); ok {
+		return nil, "cargo builds another folder's crate (--manifest-path), where the target folder depends on the workspace"
+	}
 	var out string
 	switch {
 	case install:
@@ -402,20 +415,25 @@ func flagValue(c *dockerfile.Command, name string) (string, bool) {
 // archive on the JRE of the same Java release.
 func planJava(s *splitter) (*splitPlan, string) {
 	idx, tool := -1, ""
+	var build *dockerfile.Command
 	for i, cmd := range s.runCommands() {
 		switch cmd.Name() {
 		case "mvn", "mvnw":
 			if cmd.HasArg("package", "install", "verify") {
-				idx, tool = i, "maven"
+				idx, tool, build = i, "maven", cmd
 			}
 		case "gradle", "gradlew":
 			if cmd.HasArg("build", "assemble", "bootJar", "jar", "shadowJar", "installDist") {
-				idx, tool = i, "gradle"
+				idx, tool, build = i, "gradle", cmd
 			}
 		}
 	}
 	if idx < 0 {
 		return nil, ""
+	}
+	workdir, why := javaProjectDir(s, idx, build)
+	if why != "" {
+		return nil, why
 	}
 	for _, c := range s.chunks[idx+1:] {
 		if (c.ins.Keyword == "cmd" || c.ins.Keyword == "entrypoint") && (strings.Contains(c.ins.Node.Original, "mvn") || strings.Contains(c.ins.Node.Original, "gradle")) {
@@ -442,7 +460,6 @@ func planJava(s *splitter) (*splitPlan, string) {
 	if why != "" {
 		return nil, why
 	}
-	workdir := s.workdirAt(idx)
 	b := compiledBuild{index: idx, outputs: []string{path.Join(workdir, artifact)}}
 	if why := s.compiledBlockers(b); why != "" {
 		return nil, why
@@ -454,9 +471,11 @@ func planJava(s *splitter) (*splitPlan, string) {
 // runtime image of the same version.
 func planDotNet(s *splitter) (*splitPlan, string) {
 	idx, out := -1, ""
+	var publish *dockerfile.Command
 	for i, cmd := range s.runCommands() {
 		if sub, _, ok := subcommand(cmd); cmd.Name() == "dotnet" && ok && sub == "publish" {
-			idx = i
+			idx, publish = i, cmd
+			out = ""
 			o, lit := flagValue(cmd, "-o")
 			if !lit || o == "" {
 				o, lit = flagValue(cmd, "--output")
@@ -477,9 +496,12 @@ func planDotNet(s *splitter) (*splitPlan, string) {
 	if out == "" {
 		return nil, "dotnet publish has no -o, so harden cannot tell where the output goes"
 	}
-	workdir := s.workdirAt(idx)
 	if !path.IsAbs(out) {
-		out = path.Join(workdir, out)
+		dir, ok := s.commandDir(idx, publish)
+		if !ok {
+			return nil, "dotnet publish on line " + itoaLine(s.chunks[idx].ins) + " runs in a folder harden cannot follow (cd)"
+		}
+		out = path.Join(dir, out)
 	}
 	kind := baseimage.ASPNet
 	if f := s.p.facts(); f.DotNet != nil && f.DotNet.SDK != "" && f.DotNet.SDK != "Microsoft.NET.Sdk.Web" {
@@ -494,4 +516,114 @@ func planDotNet(s *splitter) (*splitPlan, string) {
 		return nil, why
 	}
 	return s.planCompiled(b, runtime, "publishes the .NET app"), ""
+}
+
+// commandDir is the folder a build command runs in: the WORKDIR in force,
+// changed by the cd commands before it in its RUN. ok is false when a cd
+// is computed at build time, goes back (cd -, popd) or sits inside other
+// shell syntax, where harden cannot follow it.
+func (s *splitter) commandDir(idx int, cmd *dockerfile.Command) (string, bool) {
+	dir := s.workdirAt(idx)
+	for _, c := range cmd.Script.Commands {
+		if c == cmd {
+			break
+		}
+		switch c.Name() {
+		case "cd":
+			arg, lit := c.Arg(1)
+			if c.Chain == nil || c.NArgs() != 2 || !lit || arg == "" || arg == "-" || strings.HasPrefix(arg, "~") {
+				return "", false
+			}
+			dir = joinWorkdir(dir, arg)
+		case "pushd", "popd":
+			return "", false
+		}
+	}
+	return dir, true
+}
+
+// copiedTo is where the last COPY before chunk idx that brings in the
+// context path rel (a file or folder) puts it in the image, following
+// COPY's rules: a folder source's contents go under the destination, a
+// file goes into a destination folder or becomes the destination.
+func (s *splitter) copiedTo(idx int, rel string) (string, bool) {
+	for i := idx - 1; i > 0; i-- {
+		cp := s.chunks[i].ins
+		if cp.Keyword != "copy" && cp.Keyword != "add" {
+			continue
+		}
+		if _, from := cp.Flag("from"); from {
+			continue
+		}
+		args := cp.Args()
+		if len(args) < 2 {
+			continue
+		}
+		srcs, dest := args[:len(args)-1], args[len(args)-1]
+		wd := s.workdirAt(i)
+		destAbs := joinWorkdir(wd, dest)
+		for _, src := range srcs {
+			clean := strings.TrimPrefix(path.Clean("/"+src), "/")
+			switch {
+			case clean == "" || clean == ".":
+				return path.Join(destAbs, rel), true
+			case strings.ContainsAny(clean, "*?["):
+				if ok, _ := path.Match(clean, rel); ok {
+					return path.Join(destAbs, path.Base(rel)), true
+				}
+			case clean == rel:
+				if s.p.Context != nil && s.p.Context.Exists(rel) && !isContextFolder(s, rel) &&
+					!strings.HasSuffix(dest, "/") && len(srcs) == 1 && destAbs != wd {
+					return destAbs, true // a file copied to a new name
+				}
+				if isContextFolder(s, rel) {
+					return destAbs, true
+				}
+				return path.Join(destAbs, path.Base(rel)), true
+			case strings.HasPrefix(rel, clean+"/"):
+				return path.Join(destAbs, strings.TrimPrefix(rel, clean+"/")), true
+			}
+		}
+	}
+	return "", false
+}
+
+func isContextFolder(s *splitter, rel string) bool {
+	if s.p.Context == nil {
+		return false
+	}
+	inside, _ := s.p.Context.Glob(path.Join(rel, "*"))
+	return len(inside) > 0
+}
+
+// javaProjectDir is the image folder the Maven or Gradle build runs its
+// project in: the command's folder, moved by mvn -f / --file or gradle -p /
+// --project-dir. Detection reads the artifact's path relative to the app's
+// folder in the context, so that folder must be the one the COPY put at
+// the project folder.
+func javaProjectDir(s *splitter, idx int, build *dockerfile.Command) (string, string) {
+	line := itoaLine(s.chunks[idx].ins)
+	dir, ok := s.commandDir(idx, build)
+	if !ok {
+		return "", "the build on line " + line + " runs in a folder harden cannot follow (cd)"
+	}
+	for _, flag := range []string{"-f", "--file", "-p", "--project-dir"} {
+		v, lit := flagValue(build, flag)
+		if !lit || v == "" {
+			if build.HasArg(flag) {
+				return "", "the build on line " + line + " names its project with a variable"
+			}
+			continue
+		}
+		dir = joinWorkdir(dir, v)
+		if strings.HasSuffix(v, ".xml") || strings.HasSuffix(v, ".gradle") || strings.HasSuffix(v, ".kts") {
+			dir = path.Dir(dir)
+		}
+	}
+	if root := s.p.facts().Root; s.p.facts().Java != nil && root != "" {
+		if at, ok := s.copiedTo(idx, root); ok && at != dir {
+			return "", "the build on line " + line + " runs in " + dir + ", but the project harden read (" + root + ") is copied to " + at
+		}
+	}
+	return dir, ""
 }

@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"encoding/json"
+	"path"
 	"strings"
 
 	"github.com/harden-dev/harden/dockerfile"
@@ -38,11 +40,24 @@ func planPHP(s *splitter) (*splitPlan, string) {
 	if workdir == "/" {
 		return nil, "the stage has no WORKDIR, so the vendor folder cannot be found"
 	}
-	if v, ok := flagValue(install, "--working-dir"); ok && v != "" {
-		return nil, "composer installs into --working-dir " + v
+	// composer works in --working-dir (-d) when given; vendor/ is made
+	// there, not in the WORKDIR.
+	project := workdir
+	for _, flag := range []string{"--working-dir", "-d"} {
+		v, lit := flagValue(install, flag)
+		if !lit || v == "" {
+			if install.HasArg(flag) {
+				return nil, "composer's " + flag + " is computed at build time"
+			}
+			continue
+		}
+		project = joinWorkdir(workdir, v)
 	}
 	if s.setsEnv("COMPOSER_VENDOR_DIR") {
 		return nil, "COMPOSER_VENDOR_DIR moves the vendor folder"
+	}
+	if file := composerSetsVendorDir(s); file != "" {
+		return nil, file + " sets config.vendor-dir, which moves the vendor folder"
 	}
 	sp := s.newPlan("vendor")
 	sp.runtimeImage = s.st.BaseName
@@ -63,7 +78,7 @@ func planPHP(s *splitter) (*splitPlan, string) {
 		}
 		sp.builderText[lastInstall] = text
 	}
-	vendor := workdir + "/vendor"
+	vendor := path.Join(project, "vendor")
 	style := s.f.Style
 	sp.runtimeBefore[lastInstall+1] = append([]string{
 		style.Instruction("COPY", "--from="+sp.builderName+" "+vendor+" "+vendor),
@@ -81,4 +96,30 @@ func copiesComposerBinary(ins *dockerfile.Instruction) bool {
 	}
 	args := ins.Args()
 	return len(args) == 2 && strings.HasSuffix(args[0], "/composer")
+}
+
+// composerSetsVendorDir names a composer.json of the build context (at the
+// top or one folder down) whose config moves the vendor folder, or "".
+func composerSetsVendorDir(s *splitter) string {
+	ctx := s.p.Context
+	if ctx == nil {
+		return ""
+	}
+	files, _ := ctx.Glob("composer.json")
+	more, _ := ctx.Glob("*/composer.json")
+	for _, name := range append(files, more...) {
+		data, err := ctx.ReadHead(name, 1<<20)
+		if err != nil {
+			continue
+		}
+		var m struct {
+			Config struct {
+				VendorDir string `json:"vendor-dir"`
+			} `json:"config"`
+		}
+		if json.Unmarshal(data, &m) == nil && m.Config.VendorDir != "" && path.Clean(m.Config.VendorDir) != "vendor" {
+			return name
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -23,7 +24,8 @@ var NginxUnprivileged = &Rule{
 			"runs as the nginx user and listens on 8080, so the container needs no root at all. " +
 			"harden switches a final stage that only serves files (COPY, EXPOSE, LABEL) and moves " +
 			"EXPOSE 80 to 8080; a stage with its own nginx configuration or RUN steps is reported " +
-			"instead, since its configuration may still listen on port 80.",
+			"instead, since its configuration may still listen on port 80. So is an nginx pinned by " +
+			"digest: the unprivileged image needs a digest of its own, which harden cannot look up.",
 		Bad:  "FROM node:20 AS builder\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginx:1.27-alpine\nCOPY --from=builder /app/dist /usr/share/nginx/html\nEXPOSE 80\n",
 		Good: "FROM node:20 AS builder\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY --from=builder /app/dist /usr/share/nginx/html\nEXPOSE 8080\n",
 	},
@@ -60,6 +62,14 @@ func checkNginxUnprivileged(p *Pass) {
 	target, ok, why := p.Images.Runtime(baseimage.Unprivileged, ref, "")
 	if !ok {
 		p.Report(st.From, msg+"; "+why, nil)
+		return
+	}
+	if baseimage.Parse(ref).Digest != "" && baseimage.Parse(target).Digest == "" {
+		// The in-place switch would drop the pin, and nothing would be left
+		// in the file to say so.
+		p.Report(st.From, fmt.Sprintf("%s; harden left it because the image is pinned by digest and the digest of %s is not known here: "+
+			"look it up with `docker buildx imagetools inspect %s` (or `crane digest %s`), then use %s@<digest> and port 8080",
+			msg, target, target, target, target), nil)
 		return
 	}
 	if strings.Contains(raw.Tag, "$") {

@@ -2,9 +2,12 @@ package transform
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,8 +132,97 @@ func TestProperties(t *testing.T) {
 			t.Errorf("%s: second run reports %d changes", c.name, len(again.Changes))
 		}
 		checkUntouched(t, c.name, in, res)
+		if err := shellStillParses(in, res.File); err != nil {
+			t.Errorf("%s: %v\n%s", c.name, err, res.Output)
+		}
 	}
 	t.Logf("%d Dockerfiles checked", parsed)
+}
+
+// TestShellProperty runs the shell guard's property over the fuzz corpus
+// too (TestProperties covers every testdata Dockerfile): every RUN of the
+// output that is not byte-for-byte a RUN of the input parses as shell
+// whenever the input's RUNs all did, at both levels.
+func TestShellProperty(t *testing.T) {
+	corpus := append(fuzzCorpus(t), testCorpus(t)...)
+	for _, c := range corpus {
+		in, err := dockerfile.Parse(c.name, c.src)
+		if err != nil {
+			continue
+		}
+		for _, level := range []Level{LevelSafe, LevelStructural} {
+			opts := Options{Level: level}
+			if c.context != "" {
+				opts = corpusOptions(t, c)
+				opts.Level = level
+			}
+			res, err := Fix(c.name, c.src, opts)
+			if err != nil {
+				t.Errorf("%s: Fix: %v", c.name, err)
+				continue
+			}
+			if err := shellStillParses(in, res.File); err != nil {
+				t.Errorf("%s (level %d): %v\n%s", c.name, level, err, res.Output)
+			}
+		}
+	}
+}
+
+// shellStillParses checks that every RUN of out that is not byte-for-byte
+// a RUN of in parses as shell, when every RUN of in that harden reads as
+// shell parses. RUNs in another shell, exec form and heredocs for other
+// interpreters are not shell to harden, in the input or the output.
+func shellStillParses(in, out *dockerfile.File) error {
+	inputRuns := map[string]bool{}
+	for _, ins := range in.Instructions {
+		if ins.Keyword != "run" {
+			continue
+		}
+		if _, err := ins.Script(); err != nil && !errors.Is(err, dockerfile.ErrNoShell) {
+			return nil
+		}
+		inputRuns[ins.Text()] = true
+	}
+	for _, ins := range out.Instructions {
+		if ins.Keyword != "run" || inputRuns[ins.Text()] {
+			continue
+		}
+		if _, err := ins.Script(); err != nil && !errors.Is(err, dockerfile.ErrNoShell) {
+			return fmt.Errorf("line %d: an edited RUN no longer parses as shell: %v", ins.Line, err)
+		}
+	}
+	return nil
+}
+
+// fuzzCorpus reads the inputs the fuzzer keeps under testdata/fuzz (past
+// failures), in the fuzzer's own file format.
+func fuzzCorpus(t testing.TB) []corpusFile {
+	t.Helper()
+	files, err := filepath.Glob("testdata/fuzz/FuzzFix/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusFile
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header, body, _ := strings.Cut(string(data), "\n")
+		value, ok := strings.CutPrefix(strings.TrimSpace(body), "[]byte(")
+		if header != "go test fuzz v1" || !ok {
+			t.Fatalf("%s: not a fuzz corpus file", p)
+		}
+		src, err := strconv.Unquote(strings.TrimSuffix(value, ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		out = append(out, corpusFile{name: p, src: []byte(src)})
+	}
+	if len(out) == 0 {
+		t.Fatal("no fuzz corpus under testdata/fuzz/FuzzFix")
+	}
+	return out
 }
 
 func parsesWithBuildKit(src []byte) error {
@@ -172,26 +264,33 @@ func touched(ins *dockerfile.Instruction, changes []Change) bool {
 }
 
 // FuzzFix checks that fix never panics, that a parsable input gives a
-// parsable output, and that fixing is idempotent.
+// parsable output whose edited RUNs still parse as shell, and that fixing
+// is idempotent.
 func FuzzFix(f *testing.F) {
 	for _, c := range testCorpus(f) {
 		f.Add(c.src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if _, err := dockerfile.Parse("fuzz", src); err != nil {
+		in, err := dockerfile.Parse("fuzz", src)
+		if err != nil {
 			if _, ferr := Fix("fuzz", src, Options{}); ferr == nil {
 				t.Fatalf("Parse failed (%v) but Fix succeeded", err)
 			}
 			return
 		}
-		res, err := Fix("fuzz", src, Options{})
+		// The structural level runs every rule, the stage rewrites too.
+		opts := Options{Level: LevelStructural}
+		res, err := Fix("fuzz", src, opts)
 		if err != nil {
 			t.Fatalf("Fix on parsable input: %v", err)
 		}
 		if err := parsesWithBuildKit(res.Output); err != nil {
 			t.Fatalf("output does not parse: %v\ninput:\n%s\noutput:\n%s", err, src, res.Output)
 		}
-		again, err := Fix("fuzz", res.Output, Options{})
+		if err := shellStillParses(in, res.File); err != nil {
+			t.Fatalf("%v\ninput:\n%q\noutput:\n%q", err, src, res.Output)
+		}
+		again, err := Fix("fuzz", res.Output, opts)
 		if err != nil {
 			t.Fatalf("second Fix: %v", err)
 		}

@@ -4,8 +4,9 @@
 // Check function that reports findings, each with an optional fix made of
 // byte-range edits, in the spirit of golang.org/x/tools/go/analysis. The
 // engine applies fixes rule by rule, re-parses after every change, refuses
-// any edit that would leave a file BuildKit cannot parse, and stops at a
-// fixed point.
+// any fix that would leave a file BuildKit cannot parse or a RUN whose shell
+// no longer parses or loses a command the fix did not mean to touch (the
+// rule's other fixes still apply), and stops at a fixed point.
 package transform
 
 import (

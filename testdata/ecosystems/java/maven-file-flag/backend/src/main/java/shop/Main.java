@@ -1,0 +1,5 @@
+package shop;
+
+public class Main {
+    public static void main(String[] args) {}
+}
