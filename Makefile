@@ -64,13 +64,17 @@ dev-buildkit:
 # so that their dependencies never change the versions harden links (see
 # .goreleaser.yaml). The first run compiles GoReleaser, a few minutes.
 GORELEASER := $(GO) tool -modfile=internal/tools/goreleaser/go.mod goreleaser
+SYFT := $(GO) tool -modfile=internal/tools/syft/go.mod syft
 IMAGE ?= ghcr.io/harden-dev/harden
 PLATFORMS ?= linux/amd64,linux/arm64
 
 # Archives, checksums, SBOMs, deb and rpm packages and the Homebrew cask for
 # every platform, into dist/, with a snapshot version; nothing is published.
+# syft is compiled first, outside GoReleaser's time limit; a first run on a
+# busy 2-core machine can still take most of an hour, hence --timeout.
 release-snapshot:
-	$(GORELEASER) release --snapshot --clean
+	$(SYFT) version >/dev/null
+	$(GORELEASER) release --snapshot --clean --timeout 2h
 
 # Validate .goreleaser.yaml without building or publishing (CI runs it).
 release-check:
@@ -82,7 +86,8 @@ release-check:
 # PLATFORMS, stamped with the same version.
 release:
 	@tag=$$(git describe --tags --exact-match) || { echo "release: HEAD has no tag; tag it vX.Y.Z first"; exit 2; }; \
-	$(GORELEASER) release --clean && \
+	$(SYFT) version >/dev/null && \
+	$(GORELEASER) release --clean --timeout 2h && \
 	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$$tag \
 		-t $(IMAGE):$$tag -t $(IMAGE):latest --push .
 
