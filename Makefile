@@ -4,6 +4,7 @@ PKGS := ./...
 DEMO := testdata/examples/python-flask/Dockerfile
 
 .PHONY: all build install test lint demo bench fuzz-short e2e dev-buildkit clean
+.PHONY: release-snapshot release-check release image
 
 all: lint test build
 
@@ -59,5 +60,40 @@ e2e:
 dev-buildkit:
 	./scripts/buildkitd-dev.sh
 
+# Releases. GoReleaser and syft run as Go tools from modules of their own,
+# so that their dependencies never change the versions harden links (see
+# .goreleaser.yaml). The first run compiles GoReleaser, a few minutes.
+GORELEASER := $(GO) tool -modfile=internal/tools/goreleaser/go.mod goreleaser
+SYFT := $(GO) tool -modfile=internal/tools/syft/go.mod syft
+IMAGE ?= ghcr.io/harden-dev/harden
+PLATFORMS ?= linux/amd64,linux/arm64
+
+# Archives, checksums, SBOMs, deb and rpm packages and the Homebrew cask for
+# every platform, into dist/, with a snapshot version; nothing is published.
+# syft is compiled first, outside GoReleaser's time limit; a first run on a
+# busy 2-core machine can still take most of an hour, hence --timeout.
+release-snapshot:
+	$(SYFT) version >/dev/null
+	$(GORELEASER) release --snapshot --clean --timeout 2h
+
+# Validate .goreleaser.yaml without building or publishing (CI runs it).
+release-check:
+	$(GORELEASER) check
+
+# For maintainers, on a vX.Y.Z tag, with GITHUB_TOKEN and
+# HOMEBREW_TAP_GITHUB_TOKEN set and docker logged in to the registry of
+# IMAGE: publish the GitHub release and the cask, then push the image for
+# PLATFORMS, stamped with the same version.
+release:
+	@tag=$$(git describe --tags --exact-match) || { echo "release: HEAD has no tag; tag it vX.Y.Z first"; exit 2; }; \
+	$(SYFT) version >/dev/null && \
+	$(GORELEASER) release --clean --timeout 2h && \
+	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$$tag \
+		-t $(IMAGE):$$tag -t $(IMAGE):latest --push .
+
+# harden's own image for this machine's platform, loaded into docker.
+image:
+	docker build --build-arg VERSION=$$(git describe --tags --always --dirty) -t harden:dev .
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

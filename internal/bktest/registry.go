@@ -141,9 +141,42 @@ func (r *Registry) Ref(image string) (name.Reference, error) {
 }
 
 // Push stores img under the name a Dockerfile uses for it and returns its
-// manifest digest (for tests that pin FROM name@sha256:...).
+// manifest digest (for tests that pin FROM name@sha256:...). It replaces a
+// default stand-in of that name, which would otherwise be made and pushed
+// over it on the first pull.
 func (r *Registry) Push(image string, img v1.Image) (v1.Hash, error) {
+	if err := r.dropLazy(image); err != nil {
+		return v1.Hash{}, err
+	}
 	return r.push(image, img)
+}
+
+// PushIndex stores a multi-platform image index under image, as Push does
+// for one image, and returns its digest.
+func (r *Registry) PushIndex(image string, idx v1.ImageIndex) (v1.Hash, error) {
+	if err := r.dropLazy(image); err != nil {
+		return v1.Hash{}, err
+	}
+	ref, err := r.Ref(image)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		return v1.Hash{}, fmt.Errorf("push index %s to %s: %w", image, ref, err)
+	}
+	return idx.Digest()
+}
+
+// dropLazy forgets the lazy image registered under image, if any.
+func (r *Registry) dropLazy(image string) error {
+	ref, err := r.Ref(image)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.lazy, ref.Context().RepositoryStr()+":"+ref.Identifier())
+	return nil
 }
 
 func (r *Registry) push(image string, img v1.Image, opts ...remote.Option) (v1.Hash, error) {
