@@ -40,6 +40,8 @@ type Input struct {
 	Ecosystem string
 	// Image describes the image the chain starts from.
 	Image Image
+	// Deployments are the compose services that run this stage.
+	Deployments []Deployment
 }
 
 // analysis is one model being built.
@@ -51,6 +53,8 @@ type analysis struct {
 	// command names, read first and always.
 	sources []string
 	seen    map[string]bool
+	// tmpfs are folders deployments mount as tmpfs: writable by everyone.
+	tmpfs []string
 }
 
 // Analyze builds the model of the running stage.
@@ -65,6 +69,7 @@ func Analyze(in Input) *Model {
 	a.m.User = a.st.user
 	a.m.HomeEnv = a.st.env["HOME"]
 
+	a.deploymentEnv()
 	entry, cmd := a.st.startWords()
 	a.m.Command = append(append([]string(nil), entry...), cmd...)
 	r := &runner{a: a, cmd: cmd}
@@ -79,6 +84,7 @@ func Analyze(in Input) *Model {
 		a.imageDefaults()
 	}
 
+	a.deployments(r)
 	a.dataDirs()
 	for _, v := range a.st.volumes {
 		a.m.addWrite(v)
@@ -90,6 +96,7 @@ func Analyze(in Input) *Model {
 	a.ports()
 	a.kubernetes()
 	a.users()
+	a.dropTmpfs()
 	a.m.sortWrites()
 	a.m.Drops = slices.CompactFunc(a.m.Drops, func(x, y PrivilegeDrop) bool { return x.Server == y.Server })
 	return a.m
@@ -436,4 +443,25 @@ func (a *analysis) users() {
 			}
 		}
 	}
+}
+
+// dropTmpfs removes writes under folders a deployment mounts as tmpfs,
+// which every user may write.
+func (a *analysis) dropTmpfs() {
+	if len(a.tmpfs) == 0 {
+		return
+	}
+	out := a.m.Writes[:0]
+	for _, w := range a.m.Writes {
+		keep := true
+		for _, t := range a.tmpfs {
+			if Under(w.Path, t) {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, w)
+		}
+	}
+	a.m.Writes = out
 }
