@@ -292,10 +292,11 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmode
 
 	// The paths the app writes.
 	own := runmodel.OwnershipOf(p.File, st, p.Context, facts.RunImage().User)
-	dirs, trees, owned, why := writablePaths(m, acct, own)
+	grants, why := m.GrantsFor(runmodel.User{Name: acct.name, UID: acct.uid}, acct.home, own)
 	if why != "" {
 		return userPlan{}, why
 	}
+	dirs, trees, owned := grants.Dirs, grants.Trees, grants.Reasons
 	if (len(dirs) > 0 || len(trees) > 0 || acct.makeHome) && !shell {
 		return userPlan{}, "the app writes " + strings.Join(append(dirs, trees...), ", ") + " and " + facts.Ref + " has no shell to give them to a user"
 	}
@@ -576,125 +577,6 @@ func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
 		}
 	}
 	return a, ""
-}
-
-// writablePaths turns the model's writes into the folders to make and own
-// (dirs: mkdir -p and chown, not recursive, so the files already in them
-// stay root's) and the paths to own with their contents (trees), with a
-// phrase per path for the summary. why is set when a write cannot be
-// given to the user.
-func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (dirs, trees, owned []string, why string) {
-	// The app's own folder may lie in a system tree (/usr/src/app); it and
-	// what is below it are the app's, not the system's.
-	blocked := func(p string) bool {
-		if runmodel.AppFolder(m.Workdir) && runmodel.Under(p, m.Workdir) {
-			return false
-		}
-		return systemFolder(p)
-	}
-	// owned says each path with its reason; paths with the same reason
-	// (a framework's folders) share one.
-	var reasons []string
-	byReason := map[string][]string{}
-	defer func() {
-		for _, r := range reasons {
-			owned = append(owned, joinAnd(byReason[r])+" ("+r+")")
-		}
-	}()
-	add := func(list *[]string, p string, w runmodel.Write) {
-		if !slices.Contains(*list, p) {
-			*list = append(*list, p)
-			r := shortWhy(w.Why)
-			if _, seen := byReason[r]; !seen {
-				reasons = append(reasons, r)
-			}
-			byReason[r] = append(byReason[r], p)
-		}
-	}
-	// A folder the app makes inside one it can already write needs
-	// nothing: the app makes it itself.
-	writable := func(p string) bool {
-		for _, d := range dirs {
-			if d == p {
-				return true
-			}
-		}
-		return acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p)
-	}
-	writes := append([]runmodel.Write(nil), m.Writes...)
-	slices.SortStableFunc(writes, func(a, b runmodel.Write) int {
-		return strings.Count(a.Path, "/") - strings.Count(b.Path, "/")
-	})
-	for _, w := range writes {
-		p := w.Path
-		if acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p) {
-			continue
-		}
-		if (w.Kind == runmodel.MakesDir || w.Kind == runmodel.MakesDirOnce) && !w.Copied && writable(path.Dir(p)) {
-			continue
-		}
-		if acct.uid >= 0 || acct.name != "" {
-			if ok, _ := own.Writable(w, runmodel.User{Name: acct.name, UID: acct.uid}); ok {
-				continue // the Dockerfile already gives it to the user
-			}
-		}
-		switch w.Kind {
-		case runmodel.CreatesIn:
-			if blocked(p) {
-				return nil, nil, nil, "the app writes in " + p + " (" + w.Why.String() + "), a system folder harden will not hand to a user; point the app at a folder of its own, then add USER"
-			}
-			add(&dirs, p, w)
-		case runmodel.MakesDir:
-			if blocked(p) {
-				return nil, nil, nil, "the app makes " + p + " (" + w.Why.String() + "), a system folder"
-			}
-			add(&dirs, p, w)
-		case runmodel.MakesDirOnce:
-			parent := path.Dir(p)
-			if blocked(parent) {
-				return nil, nil, nil, "the app makes " + p + " and fails if it already exists (" + w.Why.String() + "), so only its parent " + parent + " could be given to the user, and that is a system folder; make the app accept an existing folder, then add USER"
-			}
-			add(&dirs, parent, w)
-		case runmodel.Modifies:
-			if blocked(p) {
-				return nil, nil, nil, "the app writes " + p + " (" + w.Why.String() + "), which belongs to the system"
-			}
-			add(&trees, p, w)
-		}
-	}
-	return dirs, trees, owned, ""
-}
-
-// systemFolder reports whether a folder is one harden never gives to the
-// app's user: the root of the file system and the system's own folders.
-func systemFolder(p string) bool {
-	p = path.Clean(p)
-	switch p {
-	case "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
-		"/sys", "/usr", "/var", "/var/lib", "/var/log", "/var/cache", "/var/run", "/mnt", "/media", "/usr/local", "/usr/share":
-		return true
-	}
-	for _, pre := range []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/", "/boot/", "/etc/", "/root/"} {
-		if strings.HasPrefix(p, pre) {
-			return true
-		}
-	}
-	return false
-}
-
-func underWorldWritable(p string) bool {
-	return runmodel.Under(p, "/tmp") || runmodel.Under(p, "/var/tmp") || runmodel.Under(p, "/dev/shm")
-}
-
-// shortWhy trims evidence to its reason, for summaries.
-func shortWhy(e runmodel.Evidence) string {
-	if e.File != "" && e.Line > 0 {
-		return fmt.Sprintf("%s, %s:%d", e.Why, e.File, e.Line)
-	}
-	if e.File != "" {
-		return e.Why + ", " + e.File
-	}
-	return e.Why
 }
 
 // movableUserBase reports whether a copy into /root is Python's user base
