@@ -145,7 +145,7 @@ func checkStageUser(p *Pass, st *dockerfile.Stage) {
 		p.Report(at, runsAsRoot+"; harden left the user alone because "+why, nil)
 		return
 	}
-	p.Report(at, msg, &SuggestedFix{Description: plan.description, Edits: plan.edits})
+	p.Report(at, msg, &SuggestedFix{Description: plan.description, Edits: plan.edits, Notices: plan.notices})
 }
 
 // runModel builds the model of what the stage does at run time, with the
@@ -258,6 +258,7 @@ type account struct {
 type userPlan struct {
 	edits       []dockerfile.Edit
 	description string
+	notices     []string
 }
 
 // planUser decides how the stage's app can run as non-root, or says why
@@ -359,8 +360,9 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmode
 		for _, v := range vols {
 			paths = append(paths, v.Path)
 		}
-		desc += fmt.Sprintf("; existing containers keep root's data in %s (volumes: migrate), so before upgrading give it to the user: "+
-			"`docker run --rm -v DATA:%s busybox chown -R %s %s`", joinAnd(paths), paths[0], strings.TrimSuffix(acct.ref, ":"), paths[0])
+		migrate := fmt.Sprintf("`docker run --rm -v DATA:%s busybox chown -R %s %s`", paths[0], strings.TrimSuffix(acct.ref, ":"), paths[0])
+		desc += fmt.Sprintf("; existing containers keep root's data in %s (volumes: migrate), so before upgrading give it to the user: %s", joinAnd(paths), migrate)
+		plan.notices = append(plan.notices, fmt.Sprintf("Existing containers keep root's data in %s: before upgrading, give it to the new user, for each volume: %s.", joinAnd(paths), migrate))
 	}
 	plan.description = desc
 	return plan, ""
@@ -740,6 +742,7 @@ func movePorts(p *Pass, st *dockerfile.Stage, m *runmodel.Model, plan *userPlan)
 		taken[to] = true
 		plan.edits = append(plan.edits, edits...)
 		notes = append(notes, fmt.Sprintf("; the app now listens on port %d instead of %d, since a non-root user cannot bind ports below 1024 on Kubernetes and older runtimes: this changes the image's interface, so update port mappings, Services and probes", to, port.Number))
+		plan.notices = append(plan.notices, fmt.Sprintf("The image's port changes from %d to %d (%s): update port mappings (-p, compose ports), Kubernetes Services and containerPorts, and health probes.", port.Number, to, port.Why.String()))
 	}
 	return notes, ""
 }
