@@ -181,11 +181,11 @@ type fixFileJSON struct {
 }
 
 type changeJSON struct {
-	Line        int    `json:"line"`
-	EndLine     int    `json:"endLine"`
-	RuleID      string `json:"ruleId"`
-	RuleName    string `json:"ruleName"`
-	Safety      string `json:"safety"`
+	Line        int      `json:"line"`
+	EndLine     int      `json:"endLine"`
+	RuleID      string   `json:"ruleId"`
+	RuleName    string   `json:"ruleName"`
+	Safety      string   `json:"safety"`
 	Description string   `json:"description"`
 	Notices     []string `json:"notices,omitempty"`
 	DocURL      string   `json:"docUrl"`

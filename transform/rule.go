@@ -144,7 +144,7 @@ type SuggestedFix struct {
 	// interface change (a port that moved), a migration operators run.
 	// PR bodies list them apart, so that a reviewer cannot miss them.
 	Notices []string
-	Edits       []dockerfile.Edit
+	Edits   []dockerfile.Edit
 }
 
 // Pass is what a rule sees while checking one file.
