@@ -41,10 +41,16 @@ var NonRootUser = &Rule{
 			"moves packages out of /root (pip --user, poetry's default virtualenvs), moves a port " +
 			"below 1024 that an ENV or a flag sets to one above 1024 (an interface change it " +
 			"states), and switches with a numeric USER after the last step that needs root. " +
+			"Deployment files count: a stage that a compose service of the repository builds as its " +
+			"target is hardened too, a service's user: or a Kubernetes manifest's runAsUser decides " +
+			"the uid, and a service's ports and mounts count as the app's. " +
 			"It leaves the user alone and says why when it cannot prove the app still works: a " +
 			"server that starts as root and drops privileges itself (Apache, php-fpm, uWSGI with " +
 			"uid=, stock nginx, gosu in an entrypoint), an entrypoint that needs root or that it " +
-			"cannot read, a low port it cannot move, or a VOLUME whose existing data belongs to root.",
+			"cannot read, a write into a system folder, a low port it cannot move, a bind mount of " +
+			"the host's files, or a VOLUME or named volume whose existing data belongs to root " +
+			"(`volumes: migrate` in .harden.yaml opts in, and the pull request then lists the " +
+			"command operators run before upgrading). `harden detect` shows the model and its evidence.",
 		Bad: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n" +
 			"RUN groupadd --system --gid 10001 app && useradd --system --create-home --home-dir /home/app --uid 10001 --gid app --shell /usr/sbin/nologin app\n" +
