@@ -79,6 +79,7 @@ func Analyze(in Input) *Model {
 		// (tini --) runs them, a script may exec "$@".
 		r.follow(append(append([]string(nil), entry...), cmd...), a.ev(a.st.entry, "ENTRYPOINT "+strings.Join(entry, " ")), 0)
 	case a.st.cmd != nil:
+		a.inheritedEntrypoint()
 		r.follow(cmd, a.ev(a.st.cmd, "CMD "+strings.Join(cmd, " ")), 0)
 	default:
 		a.imageDefaults()
@@ -120,9 +121,25 @@ func (a *analysis) imageDefaults() {
 	case img.Runtime != "":
 		a.program(img.Runtime, Evidence{Why: "the base image " + img.Ref + " runs " + img.Runtime})
 	}
+	a.inheritedEntrypoint()
+}
+
+// inheritedEntrypoint models the base image's own ENTRYPOINT, which runs
+// when the Dockerfile sets none: the official database and web images'
+// scripts start as root and switch to their own user.
+func (a *analysis) inheritedEntrypoint() {
+	img := a.in.Image
 	if d, ok := selfDroppingImages[repoName(img.Ref)]; ok {
 		a.m.Drops = append(a.m.Drops, PrivilegeDrop{Server: repoName(img.Ref), Setting: d, Why: Evidence{Why: "the entrypoint of " + img.Ref + " starts as root and switches user itself"}})
 	}
+}
+
+// passThroughEntrypoints are the entrypoint scripts official images ship
+// that only hand over to their arguments (node's runs node for an option or
+// a file, and execs anything else): naming them in ENTRYPOINT starts what
+// follows, as root or as USER.
+var passThroughEntrypoints = map[string]map[string]bool{
+	"node": {"docker-entrypoint.sh": true, "/usr/local/bin/docker-entrypoint.sh": true},
 }
 
 // selfDroppingImages are official images whose entrypoint starts as root,
