@@ -131,7 +131,7 @@ func checkStageUser(p *Pass, st *dockerfile.Stage) {
 		return // the image already runs as its own non-root user
 	}
 	if facts.Toolchain == detect.TriYes {
-		p.Report(st.From, runsAsRoot+"; harden left the user alone because the final stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
+		p.Report(st.From, runsAsRoot+"; harden left the user alone because the stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
 		return
 	}
 	if facts.Distro == "windows" {
