@@ -195,6 +195,9 @@ func TestClaimCheckersRejectFalseClaims(t *testing.T) {
 			"FROM golang\n", "FROM golang AS builder\nRUN go build -trimpath -o /app/server .\nFROM scratch\nCOPY --from=builder /app/server /server\n"},
 		{"multi-stage-build", "split into a builder that runs bundle install without the development and test groups and a ruby:3.3-slim runtime that receives the gems and the libraries they link",
 			"FROM ruby:3.3\n", "FROM ruby:3.3 AS builder\nENV BUNDLE_WITHOUT=development:test\nRUN bundle install\nFROM ruby:3.3-slim\nCOPY --from=builder /usr/local/bundle /usr/local/bundle\n"},
+		{"multi-stage-build", "the runtime's virtualenv leaves out wheel, setuptools and pip, unless an installed package requires them",
+			"FROM python:3.12\n", "FROM python:3.12 AS builder\nRUN python -m venv /opt/venv\nRUN for tool in wheel pip; do /opt/venv/bin/pip uninstall -y \"$tool\"; done\n" +
+				"RUN /opt/venv/bin/pip install flask\nFROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\n"},
 		{"deps-before-source", "copy requirements.txt and install before copying the rest of the source, so dependency layers stay cached",
 			"FROM python\n", "FROM python\nCOPY . .\nRUN pip install -r requirements.txt\n"},
 		{"non-root-user", "it can write /app (the app's SQLite database, app.py:3), and the other files stay root's and read-only",
@@ -350,6 +353,9 @@ var claimCheckers = []claimChecker{
 			}
 		}
 		return fmt.Errorf("no stage of the input is pinned by digest")
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the runtime's virtualenv leaves out (.+), unless an installed package requires (?:them|it)$`), func(c *claimCase, _ string, m []string) error {
+		return leanVenvClaim(c, splitList(m[1]))
 	}},
 	{"multi-stage-build", regexp.MustCompile(`^NODE_ENV=production$`), func(c *claimCase, _ string, _ []string) error {
 		if !setsEnv(finalStage(c.output), "NODE_ENV", "production") {
@@ -1160,4 +1166,49 @@ func copiesFromOtherStages(f *dockerfile.File, final *dockerfile.Stage) bool {
 		}
 	}
 	return false
+}
+
+// leanVenvClaim proves "the runtime's virtualenv leaves out TOOLS": a
+// stage the runtime copies a folder from removes each tool with that
+// folder's pip after its last pip install.
+func leanVenvClaim(c *claimCase, tools []string) error {
+	err := fmt.Errorf("the final stage copies no virtualenv from another stage")
+	for _, ins := range finalStage(c.output).Instructions {
+		from, ok := ins.Flag("from")
+		args := ins.Args()
+		if ins.Keyword != "copy" || !ok || len(args) < 2 {
+			continue
+		}
+		for _, st := range c.output.Stages {
+			if st.Name == from {
+				if err = removesInstallers(st, args[0], tools); err == nil {
+					return nil
+				}
+			}
+		}
+	}
+	return err
+}
+
+func removesInstallers(st *dockerfile.Stage, venv string, tools []string) error {
+	lastInstall, removal := -1, -1
+	for i, r := range st.Instructions {
+		if r.Keyword != "run" {
+			continue
+		}
+		if runHas(r, []string{"pip", "install"}, "") {
+			lastInstall = i
+		}
+		text := r.Text()
+		if strings.Contains(text, venv+"/bin/pip uninstall -y") && strings.Contains(text, "for tool in "+strings.Join(tools, " ")+";") {
+			removal = i
+		}
+	}
+	switch {
+	case removal < 0:
+		return fmt.Errorf("stage %s does not remove %s with %s/bin/pip", st.Name, strings.Join(tools, ", "), venv)
+	case removal < lastInstall:
+		return fmt.Errorf("stage %s removes the installers before its last pip install", st.Name)
+	}
+	return nil
 }
