@@ -60,6 +60,11 @@ var ecosystemCases = map[string]ecosystemCase{
 	"go/shell-entrypoint":       {user: "", uid: 0, port: "8080", stops: true},
 	"go/simple":                 {user: "65532", uid: 65532, stops: true, smaller: true},
 	"static/nginx":              {user: "101", uid: 101, stops: true},
+	// Build-then-serve apps: nginx replaces serve, http-server and
+	// python -m http.server.
+	"node/serve-after-build":  {user: "101", uid: 101, stops: true, smaller: true},
+	"node/http-server-port":   {user: "101", uid: 101, stops: true, smaller: true},
+	"node/python-http-server": {user: "101", uid: 101, stops: true, smaller: true},
 }
 
 // notOffline are the ecosystems whose toolchains have no stand-in: their
@@ -78,6 +83,8 @@ var casesNotOffline = map[string]string{
 	"node/nest-watch-compose":  "the npm stand-in runs no nest start --watch, the development server this case keeps",
 	"node/node14-lockfile-v3":  "no stand-in for node:14, whose npm 6 the case is about",
 	"node/tsc-server":          "the npm stand-in compiles nothing without a start script; cmd's TestRewritesOfRealAppsStartAndAnswer builds it with the real tsc",
+	"node/serve-cors":          "the npm stand-in installs no serve to run; TestSizesMatchAnExpertsOnRealisticBases installs the real one from the npm registry",
+	"node/serve-workdir":       "the npm stand-in installs no serve to run",
 	"python/ubuntu-trusty-pip": "no stand-in for ubuntu:14.04 and its pip 1.5.4",
 	"python/uwsgi-full-image":  "no stand-in for uWSGI or psycopg2, which compile against the full image",
 }

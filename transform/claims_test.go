@@ -198,6 +198,14 @@ func TestClaimCheckersRejectFalseClaims(t *testing.T) {
 		{"multi-stage-build", "the runtime's virtualenv leaves out wheel, setuptools and pip, unless an installed package requires them",
 			"FROM python:3.12\n", "FROM python:3.12 AS builder\nRUN python -m venv /opt/venv\nRUN for tool in wheel pip; do /opt/venv/bin/pip uninstall -y \"$tool\"; done\n" +
 				"RUN /opt/venv/bin/pip install flask\nFROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\n"},
+		{"multi-stage-build", "nginx gets a server block for serve's clean URLs and single-page fallback",
+			"FROM node:20\n", "FROM node:20 AS builder\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY <<'EOF' /etc/nginx/conf.d/default.conf\nserver { try_files $uri $uri.html =404; }\nEOF\n"},
+		{"multi-stage-build", "the image's interface changes: it listens on port 8080 instead of 3000 (serve -l 3000)",
+			"FROM node:20\nCMD serve -l 3000\n", "FROM node:20 AS builder\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nEXPOSE 3000\n"},
+		{"multi-stage-build", "nginx replaces serve, which is no longer installed",
+			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM nginxinc/nginx-unprivileged:1.27-alpine\n"},
+		{"multi-stage-build", "the runtime installs serve as the Dockerfile did, since serve runs with --cors, which nginx does not reproduce",
+			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM node:20-slim\n"},
 		{"deps-before-source", "copy requirements.txt and install before copying the rest of the source, so dependency layers stay cached",
 			"FROM python\n", "FROM python\nCOPY . .\nRUN pip install -r requirements.txt\n"},
 		{"non-root-user", "it can write /app (the app's SQLite database, app.py:3), and the other files stay root's and read-only",
@@ -356,6 +364,37 @@ var claimCheckers = []claimChecker{
 	}},
 	{"multi-stage-build", regexp.MustCompile(`^the runtime's virtualenv leaves out (.+), unless an installed package requires (?:them|it)$`), func(c *claimCase, _ string, m []string) error {
 		return leanVenvClaim(c, splitList(m[1]))
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^nginx gets a server block for serve's clean URLs( and single-page fallback)?$`), func(c *claimCase, _ string, m []string) error {
+		return nginxServerBlockClaim(c, m[1] != "")
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the image's interface changes: it listens on port 8080 instead of (\d+) \((.+)\)$`), func(c *claimCase, _ string, m []string) error {
+		if err := exposesOnly(finalStage(c.output), "8080"); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(m[2], "default") && !strings.Contains(string(c.input.Src), m[1]) {
+			return fmt.Errorf("the original final stage does not mention port %s", m[1])
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^nginx replaces (.+), which is no longer installed$`), func(c *claimCase, _ string, m []string) error {
+		for _, pkg := range splitList(m[1]) {
+			if !installsGlobally(c.input, pkg) {
+				return fmt.Errorf("the input does not install %s globally", pkg)
+			}
+			if installsGlobally(c.output, pkg) {
+				return fmt.Errorf("the output still installs %s", pkg)
+			}
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the runtime installs (\S+) as the Dockerfile did, since .+, which nginx does not reproduce$`), func(c *claimCase, _ string, m []string) error {
+		for _, ins := range finalStage(c.output).Instructions {
+			if ins.Keyword == "run" && strings.Contains(ins.Text(), " -g ") && strings.Contains(ins.Text(), m[1]) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the runtime does not install %s globally", m[1])
 	}},
 	{"multi-stage-build", regexp.MustCompile(`^NODE_ENV=production$`), func(c *claimCase, _ string, _ []string) error {
 		if !setsEnv(finalStage(c.output), "NODE_ENV", "production") {
@@ -1211,4 +1250,35 @@ func removesInstallers(st *dockerfile.Stage, venv string, tools []string) error 
 		return fmt.Errorf("stage %s removes the installers before its last pip install", st.Name)
 	}
 	return nil
+}
+
+// nginxServerBlockClaim proves that the nginx runtime gets a site
+// configuration with serve's clean URLs, and the fallback to index.html
+// when fallback is set.
+func nginxServerBlockClaim(c *claimCase, fallback bool) error {
+	for _, ins := range finalStage(c.output).Instructions {
+		text := ins.Text()
+		if ins.Keyword != "copy" || !strings.Contains(text, "/etc/nginx/conf.d/default.conf") {
+			continue
+		}
+		if !strings.Contains(text, "try_files $uri $uri.html") {
+			return fmt.Errorf("the server block has no clean URLs: %s", text)
+		}
+		if got := strings.Contains(text, " /index.html;"); got != fallback {
+			return fmt.Errorf("the server block's fallback to index.html is %v, want %v", got, fallback)
+		}
+		return nil
+	}
+	return fmt.Errorf("the nginx stage gets no conf.d/default.conf")
+}
+
+// installsGlobally reports a RUN that installs an npm package globally.
+func installsGlobally(f *dockerfile.File, pkg string) bool {
+	for _, ins := range runs(f) {
+		text := ins.Text()
+		if (strings.Contains(text, " -g ") || strings.Contains(text, "global add")) && strings.Contains(text, " "+pkg) {
+			return true
+		}
+	}
+	return false
 }

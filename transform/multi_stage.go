@@ -33,6 +33,12 @@ var MultiStageBuild = &Rule{
 			"runtime libraries too. Pruning is version-aware (npm prune --omit=dev from npm 7, " +
 			"--production on npm 6) and production-only: when the image or a compose service runs a " +
 			"development server, dev dependencies and every Bundler group stay. " +
+			"A Node build that makes a static site is served by nginx-unprivileged on port 8080, " +
+			"which the change names as an interface change; the static file server the image ran " +
+			"(serve, http-server, python -m http.server, even when a RUN installs it after the " +
+			"build) is replaced, and nginx gets a server block for serve's clean URLs and -s " +
+			"fallback; a server with settings nginx does not reproduce (serve --cors, http-server " +
+			"--proxy) stays, installed in the slim Node runtime that receives only the output. " +
 			"The Python virtualenv reaches the runtime without pip, setuptools and wheel, which only " +
 			"install packages: the builder removes each one that no installed package requires " +
 			"(pip show lists what does), unless the app imports it or runs pip after the install. " +
