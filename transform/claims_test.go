@@ -206,6 +206,12 @@ func TestClaimCheckersRejectFalseClaims(t *testing.T) {
 			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM nginxinc/nginx-unprivileged:1.27-alpine\n"},
 		{"multi-stage-build", "the runtime installs serve as the Dockerfile did, since serve runs with --cors, which nginx does not reproduce",
 			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM node:20-slim\n"},
+		{"slim-base", "moved from python:3.11 to python:3.11-slim, which lacks the full image's compilers, headers and tools (curl, git)",
+			"FROM python:3.11\n", "FROM python:3.11\n"},
+		{"slim-base", "nothing here needs them: apt-get installs only python3-flask and the image runs python",
+			"FROM python:3.11\n", "FROM python:3.11-slim\nRUN apt-get install -y python3-flask curl\nRUN git pull\nCMD [\"python\", \"app.py\"]\n"},
+		{"slim-base", "nothing here needs them: it installs no packages and the image runs node",
+			"FROM node:20\n", "FROM node:20-slim\nRUN apt-get install -y jq\nCMD [\"node\", \"app.js\"]\n"},
 		{"deps-before-source", "copy requirements.txt and install before copying the rest of the source, so dependency layers stay cached",
 			"FROM python\n", "FROM python\nCOPY . .\nRUN pip install -r requirements.txt\n"},
 		{"non-root-user", "it can write /app (the app's SQLite database, app.py:3), and the other files stay root's and read-only",
@@ -351,7 +357,21 @@ var claimCheckers = []claimChecker{
 	// multi-stage-build: "split into a builder that WHAT and a RUNTIME
 	// runtime that receives ...", with what the runtime receives.
 	{"multi-stage-build", regexp.MustCompile(`^split into a builder that (.+?) and (?:a (\S+) runtime|an unprivileged nginx \((\S+), port (\d+)\)) that (receives only|receives|serves) (.+)$`), checkSplit},
-	{"multi-stage-build", regexp.MustCompile(`^(\S+) is pinned by tag only, not by digest as (\S+) was$`), func(c *claimCase, _ string, m []string) error {
+	{"slim-base", regexp.MustCompile(`^moved from (\S+) to (\S+), which lacks the full image's .+$`), func(c *claimCase, _ string, m []string) error {
+		in, _ := c.input.ExpandGlobalArgs(finalStage(c.input).BaseName)
+		out, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName)
+		if in != m[1] || out != m[2] {
+			return fmt.Errorf("the final stage moved from %s to %s, not from %s to %s", in, out, m[1], m[2])
+		}
+		if len(c.output.Stages) != len(c.input.Stages) {
+			return fmt.Errorf("the stages changed too: %d, then %d", len(c.input.Stages), len(c.output.Stages))
+		}
+		return nil
+	}},
+	{"slim-base", regexp.MustCompile(`^nothing here needs them: (.+)$`), func(c *claimCase, _ string, m []string) error {
+		return slimEvidenceClaim(c, m[1])
+	}},
+	{"", regexp.MustCompile(`^(\S+) is pinned by tag only, not by digest as (\S+) was$`), func(c *claimCase, _ string, m []string) error {
 		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1] {
 			return fmt.Errorf("the final stage is FROM %s, not %s", base, m[1])
 		}
@@ -1281,4 +1301,69 @@ func installsGlobally(f *dockerfile.File, pkg string) bool {
 		}
 	}
 	return false
+}
+
+// slimEvidenceClaim proves what slim-base says it checked: no RUN of the
+// final stage calls a tool only the full image has (and does not install
+// itself), and each piece of evidence is in the file.
+func slimEvidenceClaim(c *claimCase, evidence string) error {
+	final := finalStage(c.output)
+	installed := map[string]bool{}
+	var aptPkgs []string
+	for _, ins := range final.Instructions {
+		sc, err := ins.Script()
+		if ins.Keyword != "run" || err != nil {
+			continue
+		}
+		inst, _ := systemInstalls(sc)
+		for _, in := range inst {
+			for _, i := range in.packages {
+				installed[in.cmd.Args[i]] = true
+				aptPkgs = append(aptPkgs, in.cmd.Args[i])
+			}
+		}
+		for _, cmd := range sc.Commands {
+			if pkg, ok := fullImagePrograms[cmd.Name()]; ok && !installed[pkg] && cmd.Name() != "python" && cmd.Name() != "python3" {
+				return fmt.Errorf("line %d runs %s, which only the full image has", ins.Line, cmd.Name())
+			}
+		}
+	}
+	start := ""
+	for _, ins := range final.Instructions {
+		if ins.Keyword == "cmd" || ins.Keyword == "entrypoint" {
+			start += " " + ins.Text()
+		}
+	}
+	for _, part := range strings.Split(strings.ReplaceAll(evidence, " and the image runs ", "\x00the image runs "), "\x00") {
+		switch {
+		case strings.HasPrefix(part, "apt-get installs only "):
+			want := strings.Split(strings.TrimPrefix(part, "apt-get installs only "), ", ")
+			if !slices.Equal(want, aptPkgs) {
+				return fmt.Errorf("apt-get installs %v, not only %v", aptPkgs, want)
+			}
+		case part == "it installs no packages":
+			if len(aptPkgs) > 0 || countCommands(c.output, []string{"pip", "install"}, "") > 0 || countCommands(c.output, []string{"npm", "ci"}, "") > 0 {
+				return fmt.Errorf("the stage installs packages")
+			}
+		case strings.HasPrefix(part, "the image runs "):
+			for _, prog := range splitList(strings.TrimPrefix(part, "the image runs ")) {
+				if !strings.Contains(start, prog) {
+					return fmt.Errorf("the start command does not run %s:%s", prog, start)
+				}
+			}
+		case strings.HasPrefix(part, "pip installs "):
+			if countCommands(c.output, []string{"pip", "install"}, "") == 0 {
+				return fmt.Errorf("no pip install")
+			}
+		case strings.HasPrefix(part, "no line reads documentation"):
+			if strings.Contains(string(c.output.Src), "/usr/share/doc") || strings.Contains(string(c.output.Src), "/usr/share/locale") {
+				return fmt.Errorf("a line reads documentation or translations")
+			}
+		default:
+			if !strings.Contains(part, "installs") {
+				return fmt.Errorf("no check for the evidence %q", part)
+			}
+		}
+	}
+	return nil
 }
