@@ -339,7 +339,7 @@ func (s *splitter) leanVenv(lastInstall int, venv string) (string, string) {
 	for _, c := range s.chunks[lastInstall+1:] {
 		switch c.ins.Keyword {
 		case "run", "cmd", "entrypoint", "healthcheck":
-			if strings.Contains(c.ins.Node.Original, "pip") || strings.Contains(c.ins.Node.Original, "easy_install") {
+			if runsInstaller.MatchString(c.ins.Node.Original) {
 				keep("pip", "setuptools", "wheel") // it runs pip after the install
 			}
 		}
@@ -368,6 +368,9 @@ func (s *splitter) leanVenv(lastInstall int, venv string) (string, string) {
 		style.Continuation() + "done"
 	return style.Instruction("RUN", loop), joinAnd(drop)
 }
+
+// runsInstaller finds pip (pip3, pip3.12) or easy_install in a command.
+var runsInstaller = regexp.MustCompile(`\b(?:pip[0-9.]*|easy_install)\b`)
 
 // installerImport finds imports of the packaging tools in Python source.
 var installerImport = regexp.MustCompile(`(?m)^[ \t]*(?:import|from)[ \t]+(pip|setuptools|pkg_resources|wheel|distutils)\b`)
