@@ -68,8 +68,9 @@ func generate(tree *contextTree, contextName string, df *dockerfile.File, file *
 		return nil, err
 	}
 	if g.prune(excludes) {
-		// Dropping an entry can leave a guarded path to another one that
-		// the dropped entry's re-inclusion covered: settle again.
+		// A dropped entry kept nothing out, so what is sent stays the same,
+		// unless its re-inclusion also covered a path another entry
+		// hides: settle again then.
 		if err := g.resolve(); err != nil {
 			return nil, err
 		}
@@ -117,7 +118,8 @@ func (g *generator) measureSelf() {
 // file also keeps the secrets marked always, which guard against files
 // that turn up later, and the entries for the ignore file itself, which
 // is in the context once written. A walk that stopped at the entry limit
-// proves nothing about the rest, so then every entry stays.
+// proves nothing about the rest, so then every entry stays. It reports
+// whether re-inclusions went with the dropped entries.
 func (g *generator) prune(excludes map[*candidate]*Size) bool {
 	if g.res.Partial {
 		return false
@@ -134,11 +136,9 @@ func (g *generator) prune(excludes map[*candidate]*Size) bool {
 		c.dropped = true // without a reason: never worth a mention
 		dropped[c] = true
 	}
-	if len(dropped) == 0 {
-		return false
-	}
+	before := len(g.negs)
 	g.negs = slices.DeleteFunc(g.negs, func(n *negation) bool { return dropped[n.forEntry] })
-	return true
+	return len(g.negs) != before
 }
 
 // generator holds one run's state.
