@@ -248,6 +248,9 @@ var slimTags = map[string]func(tag string) (string, bool){
 }
 
 func slim(r Ref, repo, version string) (string, bool, string) {
+	if repo == "buildpack-deps" {
+		return buildpackSlim(r)
+	}
 	place, known := slimTags[repo]
 	if !known {
 		return "", false, repo + " has no slim variant harden knows of"
@@ -268,6 +271,24 @@ func slim(r Ref, repo, version string) (string, bool, string) {
 	}
 	return r.Name + ":" + newTag, true, ""
 }
+
+// buildpackSlim maps buildpack-deps, the full image the official language
+// images build on, to the distro image of its release without the
+// compilers and tools: debian's slim image, or ubuntu's (already minimal).
+// Its -curl and -scm variants map the same way.
+func buildpackSlim(r Ref) (string, bool, string) {
+	release, _, _ := strings.Cut(r.Tag, "-")
+	prefix := strings.TrimSuffix(r.Name, "buildpack-deps")
+	switch {
+	case ubuntuCodenames[release]:
+		return prefix + "ubuntu:" + release, true, ""
+	case codenames[release]:
+		return prefix + "debian:" + release + "-slim", true, ""
+	}
+	return "", false, "buildpack-deps:" + r.Tag + " names no release harden knows; pin one (bookworm, trixie, jammy, noble)"
+}
+
+var ubuntuCodenames = map[string]bool{"jammy": true, "noble": true, "focal": true}
 
 // isSmallTag is true for tags that already name a slim or alpine variant.
 func isSmallTag(tag string) bool {

@@ -114,3 +114,21 @@ func TestNormalized(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildpackDepsMapsToTheSlimDistroImage(t *testing.T) {
+	for from, want := range map[string]string{
+		"buildpack-deps:bookworm":                   "debian:bookworm-slim",
+		"buildpack-deps:trixie-scm":                 "debian:trixie-slim",
+		"buildpack-deps:bookworm-curl":              "debian:bookworm-slim",
+		"buildpack-deps:jammy":                      "ubuntu:jammy",
+		"docker.io/library/buildpack-deps:bookworm": "docker.io/library/debian:bookworm-slim",
+	} {
+		got, ok, why := Mapping{}.Runtime(Slim, from, "")
+		if !ok || got != want {
+			t.Errorf("Runtime(Slim, %s) = %q, %v (%s); want %s", from, got, ok, why, want)
+		}
+	}
+	if _, ok, why := (Mapping{}).Runtime(Slim, "buildpack-deps:latest", ""); ok || why == "" {
+		t.Errorf("buildpack-deps:latest has no release to keep, yet it mapped (%s)", why)
+	}
+}

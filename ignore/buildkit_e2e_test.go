@@ -108,9 +108,10 @@ func TestBuildKitSendsWhatThePlanSays(t *testing.T) {
 	}
 	slices.Sort(got)
 	// .env.example is copied by name, build/ with its log too, ca.pem is a
-	// certificate, keep.tmp is the user's, and node_modules stays because
-	// the Dockerfile copies the whole context and never installs packages.
-	want := []string{".env.example", "app/main.sh", "build/debug.log", "build/out.txt", "certs/ca.pem", "keep.tmp", "node_modules/x/index.js", "src/pkg/m.py"}
+	// certificate, keep.tmp is the user's, node_modules stays because the
+	// Dockerfile copies the whole context and never installs packages, and
+	// a merge leaves the Dockerfile and the ignore file to their owner.
+	want := []string{".dockerignore", ".env.example", "Dockerfile", "app/main.sh", "build/debug.log", "build/out.txt", "certs/ca.pem", "keep.tmp", "node_modules/x/index.js", "src/pkg/m.py"}
 	if !slices.Equal(got, want) {
 		t.Errorf("COPY . copied %q, want %q\nignore file:\n%s", got, want, plan.New)
 	}

@@ -56,6 +56,12 @@ type entry struct {
 	// when reports whether the entry is safe for these Dockerfiles, and
 	// why not; nil means always.
 	when func(*generator) (bool, string)
+	// always keeps the entry in a new ignore file even when nothing in the
+	// context matches it yet: the secrets that turn up in any project
+	// folder sooner or later (dotenv files, private keys, Terraform
+	// state). Every other entry is written only when the context holds
+	// something it keeps out.
+	always bool
 }
 
 // rebuild says which command recreates a folder.
@@ -70,18 +76,20 @@ type rebuild struct {
 // Ecosystems harden knows entries for.
 var Ecosystems = []string{"python", "node", "go", "java", "ruby", "rust", "php", "dotnet", "static"}
 
-// alwaysEntries apply to every project.
+// alwaysEntries apply to every project: a new ignore file gets those
+// marked always, and the others where the context holds something they
+// keep out.
 var alwaysEntries = []entry{
-	{pattern: "**/.env", group: groupSecrets, why: "dotenv files hold credentials"},
-	{pattern: "**/.env.*", group: groupSecrets, why: "per-environment dotenv files hold credentials"},
-	{pattern: "**/*.pem", group: groupSecrets, why: "private keys (certificates in the context are re-included by name)"},
-	{pattern: "**/*.key", group: groupSecrets, why: "private keys"},
-	{pattern: "**/*.p12", group: groupSecrets, why: "PKCS#12 bundles carry private keys"},
-	{pattern: "**/*.pfx", group: groupSecrets, why: "PKCS#12 bundles carry private keys"},
-	{pattern: "**/id_rsa*", group: groupSecrets, why: "SSH private keys"},
-	{pattern: "**/id_dsa*", group: groupSecrets, why: "SSH private keys"},
-	{pattern: "**/id_ecdsa*", group: groupSecrets, why: "SSH private keys"},
-	{pattern: "**/id_ed25519*", group: groupSecrets, why: "SSH private keys"},
+	{pattern: "**/.env", group: groupSecrets, always: true, why: "dotenv files hold credentials"},
+	{pattern: "**/.env.*", group: groupSecrets, always: true, why: "per-environment dotenv files hold credentials"},
+	{pattern: "**/*.pem", group: groupSecrets, always: true, why: "private keys (certificates in the context are re-included by name)"},
+	{pattern: "**/*.key", group: groupSecrets, always: true, why: "private keys"},
+	{pattern: "**/*.p12", group: groupSecrets, always: true, why: "PKCS#12 bundles carry private keys"},
+	{pattern: "**/*.pfx", group: groupSecrets, always: true, why: "PKCS#12 bundles carry private keys"},
+	{pattern: "**/id_rsa*", group: groupSecrets, always: true, why: "SSH private keys"},
+	{pattern: "**/id_dsa*", group: groupSecrets, always: true, why: "SSH private keys"},
+	{pattern: "**/id_ecdsa*", group: groupSecrets, always: true, why: "SSH private keys"},
+	{pattern: "**/id_ed25519*", group: groupSecrets, always: true, why: "SSH private keys"},
 	{pattern: "**/.ssh", group: groupSecrets, why: "SSH keys"},
 	{pattern: "**/.gnupg", group: groupSecrets, why: "GnuPG keyrings"},
 	{pattern: "**/.aws", group: groupSecrets, why: "AWS credentials"},
@@ -95,8 +103,8 @@ var alwaysEntries = []entry{
 	{pattern: "**/.pgpass", group: groupSecrets, why: "PostgreSQL passwords"},
 	{pattern: "**/.dockercfg", group: groupSecrets, why: "Docker registry credentials"},
 	{pattern: "**/.docker/config.json", group: groupSecrets, why: "Docker registry credentials"},
-	{pattern: "**/*.tfstate", group: groupSecrets, why: "Terraform state stores resource secrets in plain text"},
-	{pattern: "**/*.tfstate.*", group: groupSecrets, why: "Terraform state backups"},
+	{pattern: "**/*.tfstate", group: groupSecrets, always: true, why: "Terraform state stores resource secrets in plain text"},
+	{pattern: "**/*.tfstate.*", group: groupSecrets, always: true, why: "Terraform state backups"},
 
 	{pattern: ".git", group: groupVCS, why: "git history: large, and it keeps secrets deleted from the working tree", when: (*generator).vcsUnused},
 	{pattern: ".hg", group: groupVCS, why: "Mercurial history", when: (*generator).vcsUnused},

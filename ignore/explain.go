@@ -55,10 +55,32 @@ func (r *Result) SizeLine() string {
 		lower = " (at least: the walk stopped at the entry limit)"
 	}
 	line := fmt.Sprintf("build context: %s → %s%s", r.Before, r.After, lower)
-	if files, bytes := r.Before.Files-r.After.Files, r.Before.Bytes-r.After.Bytes; files > 0 || bytes > 0 {
+	files, bytes := r.Before.Files-r.After.Files, r.Before.Bytes-r.After.Bytes
+	switch {
+	case files >= 0 && bytes >= 0 && (files > 0 || bytes > 0):
 		line += fmt.Sprintf(" (saves %s)", Size{Files: files, Bytes: bytes})
+	case files != 0 || bytes != 0:
+		// Re-including what a COPY needs, or a longer ignore file that is
+		// itself sent, can make the context grow.
+		line += " (" + change(int64(files), "file", "files") + ", " + change(bytes, "", "") + ")"
 	}
 	return line
+}
+
+// change words a saving: "2 files fewer", "291 B more".
+func change(saved int64, one, many string) string {
+	n, word := saved, "fewer"
+	if n < 0 {
+		n, word = -n, "more"
+	}
+	if one == "" {
+		return FormatBytes(n) + " " + word
+	}
+	noun := many
+	if n == 1 {
+		noun = one
+	}
+	return fmt.Sprintf("%d %s %s", n, noun, word)
 }
 
 // String writes a size as "12 files, 3.4 MB".

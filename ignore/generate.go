@@ -39,6 +39,11 @@ func generate(tree *contextTree, contextName string, df *dockerfile.File, file *
 		guarded: map[string]*guard{},
 		res:     &Result{Path: file.Path, Shared: file.Shared, Old: file.Data},
 	}
+	if file.Shared {
+		g.selfPath = ".dockerignore"
+	} else if rel, ok := contextRelative(contextName, file.Path); ok {
+		g.selfPath = rel
+	}
 	g.facts = append(g.facts, readFacts(df))
 	for _, s := range opts.Siblings {
 		g.facts = append(g.facts, readFacts(s))
@@ -58,7 +63,31 @@ func generate(tree *contextTree, contextName string, df *dockerfile.File, file *
 	if err := g.resolve(); err != nil {
 		return nil, err
 	}
+	excludes, err := g.measureAndAttribute()
+	if err != nil {
+		return nil, err
+	}
+	if g.prune(excludes) {
+		// A dropped entry kept nothing out, so what is sent stays the same,
+		// unless its re-inclusion also covered a path another entry
+		// hides: settle again then.
+		if err := g.resolve(); err != nil {
+			return nil, err
+		}
+		if excludes, err = g.measureAndAttribute(); err != nil {
+			return nil, err
+		}
+	}
 	g.res.New = g.render()
+	g.measureSelf()
+	g.judgeSecrets()
+	g.report(excludes)
+	return g.res, nil
+}
+
+// measureAndAttribute measures what the planned file sends and charges
+// what it keeps out to the entries.
+func (g *generator) measureAndAttribute() (map[*candidate]*Size, error) {
 	after, partial, err := g.tree.measure(g.final(), g.max)
 	if err != nil {
 		return nil, g.contextError(err)
@@ -68,9 +97,48 @@ func generate(tree *contextTree, contextName string, df *dockerfile.File, file *
 	if err != nil {
 		return nil, g.contextError(err)
 	}
-	g.judgeSecrets()
-	g.report(excludes)
-	return g.res, nil
+	return excludes, nil
+}
+
+// measureSelf counts the ignore file as BuildKit will send it when the
+// plan leaves it in: with its new content, not the old the walk read.
+func (g *generator) measureSelf() {
+	if g.selfPath == "" || g.res.Partial || g.final().matches(g.selfPath) {
+		return
+	}
+	if g.file.Data == nil {
+		g.res.After.Files++
+	}
+	g.res.After.Bytes += int64(len(g.res.New) - len(g.file.Data))
+}
+
+// prune drops the entries that keep nothing out of the context, so that
+// the file lists what this context holds rather than a catalogue, and a
+// merge adds only entries for files that are there and still sent. A new
+// file also keeps the secrets marked always, which guard against files
+// that turn up later, and the entries for the ignore file itself, which
+// is in the context once written. A walk that stopped at the entry limit
+// proves nothing about the rest, so then every entry stays. It reports
+// whether re-inclusions went with the dropped entries.
+func (g *generator) prune(excludes map[*candidate]*Size) bool {
+	if g.res.Partial {
+		return false
+	}
+	newFile := g.file.Data == nil
+	dropped := map[*candidate]bool{}
+	for _, c := range g.entries {
+		if c.dropped || excludes[c] != nil {
+			continue
+		}
+		if newFile && (c.always || g.selfPath != "" && g.matches(c.pattern, g.selfPath)) {
+			continue
+		}
+		c.dropped = true // without a reason: never worth a mention
+		dropped[c] = true
+	}
+	before := len(g.negs)
+	g.negs = slices.DeleteFunc(g.negs, func(n *negation) bool { return dropped[n.forEntry] })
+	return len(g.negs) != before
 }
 
 // generator holds one run's state.
@@ -100,6 +168,10 @@ type generator struct {
 
 	secrets []Secret
 	present map[*candidate]bool // skipped entries that match something in the context
+
+	// selfPath is where the planned ignore file sits in the context, ""
+	// when outside it.
+	selfPath string
 }
 
 // line is one pattern of the existing ignore file.
@@ -239,7 +311,14 @@ func (g *generator) chooseEntries() {
 	// Candidates point into the catalog rather than copy it, and take one
 	// allocation together; it never grows, so the pointers stay valid.
 	pool := make([]candidate, 0, n)
+	merge := g.file.Data != nil
 	for _, e := range entriesOf(lists) {
+		if merge && e.group == groupDocker {
+			// BuildKit reads the Dockerfile and the ignore file on its own;
+			// sending them costs a cache miss at most, so whether they are
+			// copied is the owner's call once the file is theirs.
+			continue
+		}
 		pool = append(pool, candidate{entry: e})
 		c := &pool[len(pool)-1]
 		ok, why := true, ""

@@ -3,9 +3,15 @@
 // build leftovers stay out, and nothing a COPY or ADD in the Dockerfile
 // reads is ever hidden.
 //
+// The file lists what the context holds, not a catalogue: an entry is
+// written only when it keeps something out that would be sent, except for
+// the secret patterns every new file gets (dotenv files, private keys,
+// Terraform state), so a three-file app gets a couple of dozen lines.
+//
 // The generator merges with the ignore file already in force (its lines,
 // comments, negations and line endings are kept, new entries are appended
-// under one marked comment, and a second run changes nothing), checks every
+// under one marked comment for what it still sends, and a second run
+// changes nothing), checks every
 // context source of the Dockerfile against the final patterns with
 // github.com/moby/patternmatcher, and measures what the context sends before
 // and after by walking it as fsutil's filter does, the code BuildKit's
@@ -284,4 +290,29 @@ func isDockerfileName(name string) bool {
 		return false
 	}
 	return name == "Dockerfile" || strings.HasPrefix(name, "Dockerfile.") || strings.HasSuffix(name, ".Dockerfile") || strings.HasSuffix(name, ".dockerfile")
+}
+
+// contextRelative is the path of file inside the context folder dir, in
+// the form the walks use; ok is false when dir is unknown or file lies
+// outside it.
+func contextRelative(dir, file string) (string, bool) {
+	if dir == "" || file == "" {
+		return "", false
+	}
+	rel, err := filepath.Rel(dir, file)
+	if err != nil {
+		aDir, err1 := filepath.Abs(dir)
+		aFile, err2 := filepath.Abs(file)
+		if err1 != nil || err2 != nil {
+			return "", false
+		}
+		if rel, err = filepath.Rel(aDir, aFile); err != nil {
+			return "", false
+		}
+	}
+	rel = filepath.ToSlash(rel)
+	if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return rel, true
 }

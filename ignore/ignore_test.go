@@ -1,6 +1,7 @@
 package ignore
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/harden-dev/harden/dockerfile"
@@ -194,7 +196,8 @@ func generateIn(t *testing.T, fsys fstest.MapFS, src, existing string, opts Opti
 }
 
 func TestMergeKeepsTheFileAsItIs(t *testing.T) {
-	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
+	// The dotenv file is sent, so the merge has an entry to add.
+	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}, ".env": {Data: []byte("A=1")}}
 	for _, existing := range []string{"node_modules", "\ufeff# with a BOM\nnode_modules\n", "a\n\n\n", "a\r\nb"} {
 		res := generateIn(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{}})
 		if !strings.HasPrefix(string(res.New), existing) {
@@ -218,7 +221,10 @@ func TestMergeKeepsTheFileAsItIs(t *testing.T) {
 }
 
 func TestEquivalentSpellingsAreNotRepeated(t *testing.T) {
-	fsys := fstest.MapFS{"app.py": {Data: []byte("x")}}
+	fsys := fstest.MapFS{
+		"app.py": {Data: []byte("x")}, ".git/HEAD": {Data: []byte("x")}, ".vscode/settings.json": {Data: []byte("{}")},
+		".idea/workspace.xml": {Data: []byte("x")}, "logs/debug.log": {Data: []byte("x")}, "pkg/m.pyc": {Data: []byte("x")},
+	}
 	existing := "/.git/\n./.vscode\n.idea/**\n**/*.log\n*.pyc\n"
 	res := generateIn(t, fsys, "FROM python:3.12\nCOPY . .\n", existing, Options{Ecosystems: []string{"python"}})
 	added := map[string]bool{}
@@ -255,9 +261,84 @@ func TestDockerfileAndIgnoreFileCanBeExcluded(t *testing.T) {
 	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "**/Dockerfile*" }) {
 		t.Errorf("Dockerfiles are not excluded: %v", res.Added)
 	}
+	// A Dockerfile the build copies stays in: the entry that would hide it
+	// is re-included by name or, keeping nothing else out, left out.
 	res = generateIn(t, fsys, "FROM scratch\nCOPY Dockerfile /src/\n", "", Options{Ecosystems: []string{}})
-	if !slices.ContainsFunc(res.Added, func(c Change) bool { return c.Pattern == "!Dockerfile" }) {
-		t.Errorf("a Dockerfile the build copies is not re-included: %v", res.Added)
+	if excluded(t, res.New, "Dockerfile") {
+		t.Errorf("a Dockerfile the build copies is excluded:\n%s", res.New)
+	}
+	fsys["docker/Dockerfile.dev"] = &fstest.MapFile{Data: []byte("x")}
+	res = generateIn(t, fsys, "FROM scratch\nCOPY Dockerfile /src/\n", "", Options{Ecosystems: []string{}})
+	if excluded(t, res.New, "Dockerfile") || !excluded(t, res.New, "docker/Dockerfile.dev") {
+		t.Errorf("the copied Dockerfile must stay in and the other go:\n%s", res.New)
+	}
+}
+
+// excluded reports whether the ignore file keeps p out of the context.
+func excluded(t *testing.T, ignoreFile []byte, p string) bool {
+	t.Helper()
+	pats, err := ignorefile.ReadAll(bytes.NewReader(ignoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := patternmatcher.New(pats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit, err := pm.MatchesOrParentMatches(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hit
+}
+
+// A small app gets a short file: the secrets everyone must exclude and an
+// entry for each kind of thing its context holds, nothing for what is not
+// there.
+func TestNewFileListsWhatTheContextHolds(t *testing.T) {
+	fsys := fstest.MapFS{
+		"Dockerfile": {Data: []byte("x")}, "app.py": {Data: []byte("x")}, "requirements.txt": {Data: []byte("")},
+		".git/HEAD": {Data: []byte("x")}, "__pycache__/app.cpython-311.pyc": {Data: []byte("x")},
+	}
+	res := generateIn(t, fsys, "FROM python:3.11-slim\nCOPY . .\n", "", Options{Ecosystems: []string{"python"}})
+	var pats []string
+	for _, c := range res.Added {
+		pats = append(pats, c.Pattern)
+	}
+	for _, want := range []string{"**/.env", "**/*.pem", "**/id_ed25519*", "**/*.tfstate", ".git", "**/__pycache__", "**/Dockerfile*", "*.dockerignore"} {
+		if !slices.Contains(pats, want) {
+			t.Errorf("%s missing from %q", want, pats)
+		}
+	}
+	for _, absent := range []string{"node_modules", ".venv", ".idea", "**/*.log", ".hg", "**/.aws", "**/docker-compose*", ".pytest_cache"} {
+		if slices.Contains(pats, absent) {
+			t.Errorf("%s added, though nothing in the context matches it", absent)
+		}
+	}
+	if len(pats) > 30 {
+		t.Errorf("%d entries for a small app, want at most 30: %q", len(pats), pats)
+	}
+}
+
+// A curated file that already keeps out everything the context holds is
+// left as it is, though it lacks entries for things that are not there.
+func TestMergeIntoAFileThatDoesTheJobChangesNothing(t *testing.T) {
+	fsys := fstest.MapFS{
+		"Dockerfile": {Data: []byte("x")}, ".dockerignore": {Data: []byte("x")}, "server.js": {Data: []byte("x")},
+		"package.json": {Data: []byte("{}")}, "README.md": {Data: []byte("x")},
+		".git/HEAD": {Data: []byte("x")}, "node_modules/a/index.js": {Data: []byte("x")}, ".env": {Data: []byte("A=1")},
+		"npm-debug.log": {Data: []byte("x")},
+	}
+	existing := ".git\nnode_modules\n.env\n*.log\n"
+	res := generateIn(t, fsys, "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", existing, Options{Ecosystems: []string{"node"}})
+	if res.Changed() {
+		t.Errorf("a file that keeps the context clean was changed:\n%s", res.New)
+	}
+	// A secret that turns up later is added, and only that.
+	fsys["deploy/id_ed25519"] = &fstest.MapFile{Data: []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n")}
+	res = generateIn(t, fsys, "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", existing, Options{Ecosystems: []string{"node"}})
+	if len(res.Added) != 1 || res.Added[0].Pattern != "**/id_ed25519*" {
+		t.Errorf("added %v, want only **/id_ed25519*", res.Added)
 	}
 }
 

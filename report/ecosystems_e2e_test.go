@@ -2,8 +2,12 @@ package report_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/harden-dev/harden/build"
 	"github.com/harden-dev/harden/report"
 	"github.com/harden-dev/harden/smoke"
 )
@@ -49,7 +54,7 @@ var ecosystemCases = map[string]ecosystemCase{
 	// harden leaves the user alone (see non-root-user's doc).
 	"python/arg-from-user-root": {user: "root", uid: 0, port: "8000", smaller: true},
 	"python/gunicorn-postgres":  {user: "10001:10001", uid: 10001, stops: true, smaller: true},
-	"python/poetry":             {user: "10001:10001", uid: 10001, port: "8000"},
+	"python/poetry":             {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
 	"python/seed-flask":         {user: "10001:10001", uid: 10001, port: "8000", smaller: true},
 	"node/alpine-yarn":          {user: "1000:1000", uid: 1000, port: "3000", smaller: true},
 	"node/seed-nginx":           {user: "101", uid: 101, stops: true},
@@ -60,6 +65,11 @@ var ecosystemCases = map[string]ecosystemCase{
 	"go/shell-entrypoint":       {user: "", uid: 0, port: "8080", stops: true},
 	"go/simple":                 {user: "65532", uid: 65532, stops: true, smaller: true},
 	"static/nginx":              {user: "101", uid: 101, stops: true},
+	// Build-then-serve apps: nginx replaces serve, http-server and
+	// python -m http.server.
+	"node/serve-after-build":  {user: "101", uid: 101, stops: true, smaller: true},
+	"node/http-server-port":   {user: "101", uid: 101, stops: true, smaller: true},
+	"node/python-http-server": {user: "101", uid: 101, stops: true, smaller: true},
 }
 
 // notOffline are the ecosystems whose toolchains have no stand-in: their
@@ -78,6 +88,8 @@ var casesNotOffline = map[string]string{
 	"node/nest-watch-compose":  "the npm stand-in runs no nest start --watch, the development server this case keeps",
 	"node/node14-lockfile-v3":  "no stand-in for node:14, whose npm 6 the case is about",
 	"node/tsc-server":          "the npm stand-in compiles nothing without a start script; cmd's TestRewritesOfRealAppsStartAndAnswer builds it with the real tsc",
+	"node/serve-cors":          "the npm stand-in installs no serve to run; TestSizesMatchAnExpertsOnRealisticBases installs the real one from the npm registry",
+	"node/serve-workdir":       "the npm stand-in installs no serve to run",
 	"python/ubuntu-trusty-pip": "no stand-in for ubuntu:14.04 and its pip 1.5.4",
 	"python/uwsgi-full-image":  "no stand-in for uWSGI or psycopg2, which compile against the full image",
 }
@@ -98,6 +110,17 @@ func TestEcosystemGoldensBuildAndRun(t *testing.T) {
 	// Smoke checks share the host's network and some of these apps listen on
 	// ports they do not expose, so they take turns; builds run in parallel.
 	var smokeTurn sync.Mutex
+	var sizes struct {
+		sync.Mutex
+		rows []string
+	}
+	t.Cleanup(func() {
+		sizes.Lock()
+		defer sizes.Unlock()
+		sort.Strings(sizes.rows)
+		t.Log("compressed sizes of the cases with an expert's Dockerfile.hand (stand-in bases):\n" +
+			"| case | naive | hand | harden | harden/hand |\n|---|---:|---:|---:|---:|\n" + strings.Join(sizes.rows, ""))
+	})
 	runSmoke := func(ctx context.Context, img v1.Image, opts smoke.Options) (*smoke.Report, error) {
 		smokeTurn.Lock()
 		defer smokeTurn.Unlock()
@@ -162,6 +185,41 @@ func TestEcosystemGoldensBuildAndRun(t *testing.T) {
 			t.Logf("%s: compressed %d -> %d (%.2fx), uncompressed %d -> %d, layers %d -> %d; smoke %s as uid %d",
 				name, cmp.CompressedSize.Original, cmp.CompressedSize.Hardened, cmp.CompressedSize.Ratio,
 				cmp.UncompressedSize.Original, cmp.UncompressedSize.Hardened, cmp.Layers.Original, cmp.Layers.Hardened, rep.Check, rep.UID)
+
+			// An expert's Dockerfile for the same app, where the case has one:
+			// harden's image must be within 5% of it, and it must run as
+			// non-root too.
+			hand, err := os.ReadFile(filepath.Join(dir, "Dockerfile.hand"))
+			if errors.Is(err, fs.ErrNotExist) {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Build(ctx, build.Request{Name: name + " (hand)", Dockerfile: hand, ContextDir: dir})
+			if err != nil {
+				t.Fatalf("the expert's Dockerfile.hand does not build: %v", err)
+			}
+			defer res.Cleanup()
+			img, err := res.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			handRep, err := runSmoke(ctx, img, *opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !handRep.Passed || handRep.UID <= 0 {
+				t.Fatalf("the expert's image should pass as non-root: %+v", handRep)
+			}
+			handSize := res.Stats.CompressedSize
+			ratio := float64(cmp.CompressedSize.Hardened) / float64(handSize)
+			sizes.Lock()
+			sizes.rows = append(sizes.rows, fmt.Sprintf("| %s | %d | %d | %d | %.4f |\n", name, cmp.CompressedSize.Original, handSize, cmp.CompressedSize.Hardened, ratio))
+			sizes.Unlock()
+			if ratio > 1.05 {
+				t.Errorf("harden's image is %d bytes compressed, more than 5%% over the expert's %d", cmp.CompressedSize.Hardened, handSize)
+			}
 		})
 	}
 }

@@ -195,6 +195,23 @@ func TestClaimCheckersRejectFalseClaims(t *testing.T) {
 			"FROM golang\n", "FROM golang AS builder\nRUN go build -trimpath -o /app/server .\nFROM scratch\nCOPY --from=builder /app/server /server\n"},
 		{"multi-stage-build", "split into a builder that runs bundle install without the development and test groups and a ruby:3.3-slim runtime that receives the gems and the libraries they link",
 			"FROM ruby:3.3\n", "FROM ruby:3.3 AS builder\nENV BUNDLE_WITHOUT=development:test\nRUN bundle install\nFROM ruby:3.3-slim\nCOPY --from=builder /usr/local/bundle /usr/local/bundle\n"},
+		{"multi-stage-build", "the runtime's virtualenv leaves out wheel, setuptools and pip, unless an installed package requires them",
+			"FROM python:3.12\n", "FROM python:3.12 AS builder\nRUN python -m venv /opt/venv\nRUN for tool in wheel pip; do /opt/venv/bin/pip uninstall -y \"$tool\"; done\n" +
+				"RUN /opt/venv/bin/pip install flask\nFROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\n"},
+		{"multi-stage-build", "nginx gets a server block for serve's clean URLs and single-page fallback",
+			"FROM node:20\n", "FROM node:20 AS builder\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY <<'EOF' /etc/nginx/conf.d/default.conf\nserver { try_files $uri $uri.html =404; }\nEOF\n"},
+		{"multi-stage-build", "the image's interface changes: it listens on port 8080 instead of 3000 (serve -l 3000)",
+			"FROM node:20\nCMD serve -l 3000\n", "FROM node:20 AS builder\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nEXPOSE 3000\n"},
+		{"multi-stage-build", "nginx replaces serve, which is no longer installed",
+			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM nginxinc/nginx-unprivileged:1.27-alpine\n"},
+		{"multi-stage-build", "the runtime installs serve as the Dockerfile did, since serve runs with --cors, which nginx does not reproduce",
+			"FROM node:20\nRUN npm install -g serve\n", "FROM node:20 AS builder\nRUN npm install -g serve\nFROM node:20-slim\n"},
+		{"slim-base", "moved from python:3.11 to python:3.11-slim, which lacks the full image's compilers, headers and tools (curl, git)",
+			"FROM python:3.11\n", "FROM python:3.11\n"},
+		{"slim-base", "nothing here needs them: apt-get installs only python3-flask and the image runs python",
+			"FROM python:3.11\n", "FROM python:3.11-slim\nRUN apt-get install -y python3-flask curl\nRUN git pull\nCMD [\"python\", \"app.py\"]\n"},
+		{"slim-base", "nothing here needs them: it installs no packages and the image runs node",
+			"FROM node:20\n", "FROM node:20-slim\nRUN apt-get install -y jq\nCMD [\"node\", \"app.js\"]\n"},
 		{"deps-before-source", "copy requirements.txt and install before copying the rest of the source, so dependency layers stay cached",
 			"FROM python\n", "FROM python\nCOPY . .\nRUN pip install -r requirements.txt\n"},
 		{"non-root-user", "it can write /app (the app's SQLite database, app.py:3), and the other files stay root's and read-only",
@@ -340,7 +357,21 @@ var claimCheckers = []claimChecker{
 	// multi-stage-build: "split into a builder that WHAT and a RUNTIME
 	// runtime that receives ...", with what the runtime receives.
 	{"multi-stage-build", regexp.MustCompile(`^split into a builder that (.+?) and (?:a (\S+) runtime|an unprivileged nginx \((\S+), port (\d+)\)) that (receives only|receives|serves) (.+)$`), checkSplit},
-	{"multi-stage-build", regexp.MustCompile(`^(\S+) is pinned by tag only, not by digest as (\S+) was$`), func(c *claimCase, _ string, m []string) error {
+	{"slim-base", regexp.MustCompile(`^moved from (\S+) to (\S+), which lacks the full image's .+$`), func(c *claimCase, _ string, m []string) error {
+		in, _ := c.input.ExpandGlobalArgs(finalStage(c.input).BaseName)
+		out, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName)
+		if in != m[1] || out != m[2] {
+			return fmt.Errorf("the final stage moved from %s to %s, not from %s to %s", in, out, m[1], m[2])
+		}
+		if len(c.output.Stages) != len(c.input.Stages) {
+			return fmt.Errorf("the stages changed too: %d, then %d", len(c.input.Stages), len(c.output.Stages))
+		}
+		return nil
+	}},
+	{"slim-base", regexp.MustCompile(`^nothing here needs them: (.+)$`), func(c *claimCase, _ string, m []string) error {
+		return slimEvidenceClaim(c, m[1])
+	}},
+	{"", regexp.MustCompile(`^(\S+) is pinned by tag only, not by digest as (\S+) was$`), func(c *claimCase, _ string, m []string) error {
 		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1] {
 			return fmt.Errorf("the final stage is FROM %s, not %s", base, m[1])
 		}
@@ -350,6 +381,40 @@ var claimCheckers = []claimChecker{
 			}
 		}
 		return fmt.Errorf("no stage of the input is pinned by digest")
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the runtime's virtualenv leaves out (.+), unless an installed package requires (?:them|it)$`), func(c *claimCase, _ string, m []string) error {
+		return leanVenvClaim(c, splitList(m[1]))
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^nginx gets a server block for serve's clean URLs( and single-page fallback)?$`), func(c *claimCase, _ string, m []string) error {
+		return nginxServerBlockClaim(c, m[1] != "")
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the image's interface changes: it listens on port 8080 instead of (\d+) \((.+)\)$`), func(c *claimCase, _ string, m []string) error {
+		if err := exposesOnly(finalStage(c.output), "8080"); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(m[2], "default") && !strings.Contains(string(c.input.Src), m[1]) {
+			return fmt.Errorf("the original final stage does not mention port %s", m[1])
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^nginx replaces (.+), which is no longer installed$`), func(c *claimCase, _ string, m []string) error {
+		for _, pkg := range splitList(m[1]) {
+			if !installsGlobally(c.input, pkg) {
+				return fmt.Errorf("the input does not install %s globally", pkg)
+			}
+			if installsGlobally(c.output, pkg) {
+				return fmt.Errorf("the output still installs %s", pkg)
+			}
+		}
+		return nil
+	}},
+	{"multi-stage-build", regexp.MustCompile(`^the runtime installs (\S+) as the Dockerfile did, since .+, which nginx does not reproduce$`), func(c *claimCase, _ string, m []string) error {
+		for _, ins := range finalStage(c.output).Instructions {
+			if ins.Keyword == "run" && strings.Contains(ins.Text(), " -g ") && strings.Contains(ins.Text(), m[1]) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the runtime does not install %s globally", m[1])
 	}},
 	{"multi-stage-build", regexp.MustCompile(`^NODE_ENV=production$`), func(c *claimCase, _ string, _ []string) error {
 		if !setsEnv(finalStage(c.output), "NODE_ENV", "production") {
@@ -1191,4 +1256,145 @@ func withoutParens(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// leanVenvClaim proves "the runtime's virtualenv leaves out TOOLS": a
+// stage the runtime copies a folder from removes each tool with that
+// folder's pip after its last pip install.
+func leanVenvClaim(c *claimCase, tools []string) error {
+	err := fmt.Errorf("the final stage copies no virtualenv from another stage")
+	for _, ins := range finalStage(c.output).Instructions {
+		from, ok := ins.Flag("from")
+		args := ins.Args()
+		if ins.Keyword != "copy" || !ok || len(args) < 2 {
+			continue
+		}
+		for _, st := range c.output.Stages {
+			if st.Name == from {
+				if err = removesInstallers(st, args[0], tools); err == nil {
+					return nil
+				}
+			}
+		}
+	}
+	return err
+}
+
+func removesInstallers(st *dockerfile.Stage, venv string, tools []string) error {
+	lastInstall, removal := -1, -1
+	for i, r := range st.Instructions {
+		if r.Keyword != "run" {
+			continue
+		}
+		if runHas(r, []string{"pip", "install"}, "") {
+			lastInstall = i
+		}
+		text := r.Text()
+		if strings.Contains(text, venv+"/bin/pip uninstall -y") && strings.Contains(text, "for tool in "+strings.Join(tools, " ")+";") {
+			removal = i
+		}
+	}
+	switch {
+	case removal < 0:
+		return fmt.Errorf("stage %s does not remove %s with %s/bin/pip", st.Name, strings.Join(tools, ", "), venv)
+	case removal < lastInstall:
+		return fmt.Errorf("stage %s removes the installers before its last pip install", st.Name)
+	}
+	return nil
+}
+
+// nginxServerBlockClaim proves that the nginx runtime gets a site
+// configuration with serve's clean URLs, and the fallback to index.html
+// when fallback is set.
+func nginxServerBlockClaim(c *claimCase, fallback bool) error {
+	for _, ins := range finalStage(c.output).Instructions {
+		text := ins.Text()
+		if ins.Keyword != "copy" || !strings.Contains(text, "/etc/nginx/conf.d/default.conf") {
+			continue
+		}
+		if !strings.Contains(text, "try_files $uri $uri.html") {
+			return fmt.Errorf("the server block has no clean URLs: %s", text)
+		}
+		if got := strings.Contains(text, " /index.html;"); got != fallback {
+			return fmt.Errorf("the server block's fallback to index.html is %v, want %v", got, fallback)
+		}
+		return nil
+	}
+	return fmt.Errorf("the nginx stage gets no conf.d/default.conf")
+}
+
+// installsGlobally reports a RUN that installs an npm package globally.
+func installsGlobally(f *dockerfile.File, pkg string) bool {
+	for _, ins := range runs(f) {
+		text := ins.Text()
+		if (strings.Contains(text, " -g ") || strings.Contains(text, "global add")) && strings.Contains(text, " "+pkg) {
+			return true
+		}
+	}
+	return false
+}
+
+// slimEvidenceClaim proves what slim-base says it checked: no RUN of the
+// final stage calls a tool only the full image has (and does not install
+// itself), and each piece of evidence is in the file.
+func slimEvidenceClaim(c *claimCase, evidence string) error {
+	final := finalStage(c.output)
+	installed := map[string]bool{}
+	var aptPkgs []string
+	for _, ins := range final.Instructions {
+		sc, err := ins.Script()
+		if ins.Keyword != "run" || err != nil {
+			continue
+		}
+		inst, _ := systemInstalls(sc)
+		for _, in := range inst {
+			for _, i := range in.packages {
+				installed[in.cmd.Args[i]] = true
+				aptPkgs = append(aptPkgs, in.cmd.Args[i])
+			}
+		}
+		for _, cmd := range sc.Commands {
+			if pkg, ok := fullImagePrograms[cmd.Name()]; ok && !installed[pkg] && cmd.Name() != "python" && cmd.Name() != "python3" {
+				return fmt.Errorf("line %d runs %s, which only the full image has", ins.Line, cmd.Name())
+			}
+		}
+	}
+	start := ""
+	for _, ins := range final.Instructions {
+		if ins.Keyword == "cmd" || ins.Keyword == "entrypoint" {
+			start += " " + ins.Text()
+		}
+	}
+	for _, part := range strings.Split(strings.ReplaceAll(evidence, " and the image runs ", "\x00the image runs "), "\x00") {
+		switch {
+		case strings.HasPrefix(part, "apt-get installs only "):
+			want := strings.Split(strings.TrimPrefix(part, "apt-get installs only "), ", ")
+			if !slices.Equal(want, aptPkgs) {
+				return fmt.Errorf("apt-get installs %v, not only %v", aptPkgs, want)
+			}
+		case part == "it installs no packages":
+			if len(aptPkgs) > 0 || countCommands(c.output, []string{"pip", "install"}, "") > 0 || countCommands(c.output, []string{"npm", "ci"}, "") > 0 {
+				return fmt.Errorf("the stage installs packages")
+			}
+		case strings.HasPrefix(part, "the image runs "):
+			for _, prog := range splitList(strings.TrimPrefix(part, "the image runs ")) {
+				if !strings.Contains(start, prog) {
+					return fmt.Errorf("the start command does not run %s:%s", prog, start)
+				}
+			}
+		case strings.HasPrefix(part, "pip installs "):
+			if countCommands(c.output, []string{"pip", "install"}, "") == 0 {
+				return fmt.Errorf("no pip install")
+			}
+		case strings.HasPrefix(part, "no line reads documentation"):
+			if strings.Contains(string(c.output.Src), "/usr/share/doc") || strings.Contains(string(c.output.Src), "/usr/share/locale") {
+				return fmt.Errorf("a line reads documentation or translations")
+			}
+		default:
+			if !strings.Contains(part, "installs") {
+				return fmt.Errorf("no check for the evidence %q", part)
+			}
+		}
+	}
+	return nil
 }

@@ -291,9 +291,24 @@ func pipRequirementInputs(p *Pass, c *dockerfile.Command, at int, srcDir, destDi
 			files = append(files, more...)
 		case a == "-e" || a == "--editable" || a == "." || strings.HasPrefix(a, "./") || strings.HasPrefix(a, "/") || strings.HasPrefix(a, "file:"):
 			return nil, "pip installs local code (" + a + ")"
+		case a == "-f" || a == "--find-links" || strings.HasPrefix(a, "--find-links="):
+			dir, ok := strings.CutPrefix(a, "--find-links=")
+			if !ok {
+				dir, _ = c.Arg(i + 1)
+				i++
+			}
+			if localLinks(dir) {
+				return nil, "pip finds packages in the local folder " + dir + ", which comes with the source"
+			}
 		}
 	}
 	return files, ""
+}
+
+// localLinks reports a --find-links location on the file system rather
+// than a URL.
+func localLinks(loc string) bool {
+	return !strings.Contains(loc, "://") || strings.HasPrefix(loc, "file:")
 }
 
 // requirementFiles reads a requirements file from the context and returns
@@ -327,6 +342,9 @@ func requirementFiles(p *Pass, name, srcDir string, depth int) ([]string, string
 			out = append(out, more...)
 		case f == "-e" || f == "--editable" || strings.HasPrefix(f, ".") || strings.HasPrefix(f, "/") || strings.HasPrefix(f, "file:"):
 			return nil, name + " installs local code (" + f + ")"
+		case (f == "-f" || f == "--find-links") && len(fields) > 1 && localLinks(fields[1]),
+			strings.HasPrefix(f, "--find-links=") && localLinks(strings.TrimPrefix(f, "--find-links=")):
+			return nil, name + " finds packages in a local folder (" + line + "), which comes with the source"
 		}
 	}
 	return out, ""

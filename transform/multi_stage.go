@@ -33,6 +33,15 @@ var MultiStageBuild = &Rule{
 			"runtime libraries too. Pruning is version-aware (npm prune --omit=dev from npm 7, " +
 			"--production on npm 6) and production-only: when the image or a compose service runs a " +
 			"development server, dev dependencies and every Bundler group stay. " +
+			"A Node build that makes a static site is served by nginx-unprivileged on port 8080, " +
+			"which the change names as an interface change; the static file server the image ran " +
+			"(serve, http-server, python -m http.server, even when a RUN installs it after the " +
+			"build) is replaced, and nginx gets a server block for serve's clean URLs and -s " +
+			"fallback; a server with settings nginx does not reproduce (serve --cors, http-server " +
+			"--proxy) stays, installed in the slim Node runtime that receives only the output. " +
+			"The Python virtualenv reaches the runtime without pip, setuptools and wheel, which only " +
+			"install packages: the builder removes each one that no installed package requires " +
+			"(pip show lists what does), unless the app imports it or runs pip after the install. " +
 			"Compiled outputs and PHP's vendor folder are copied " +
 			"from where the build writes them (after cd, mvn -f, gradle -p, composer -d). A runtime that is the base image " +
 			"itself keeps its exact reference, digest included; another runtime image keeps its " +
@@ -41,7 +50,8 @@ var MultiStageBuild = &Rule{
 		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
 			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12 AS builder\nWORKDIR /app\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\n" +
-			"COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n\n" +
+			"COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
+			"RUN for tool in wheel setuptools pip; do \\\n    case \"$(/opt/venv/bin/pip show \"$tool\" 2>/dev/null)\" in *\"Required-by: \") /opt/venv/bin/pip uninstall -y \"$tool\" ;; esac; \\\n    done\n\n" +
 			"FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY --from=builder /opt/venv /opt/venv\n" +
 			"ENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
 	},

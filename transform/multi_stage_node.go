@@ -3,6 +3,8 @@ package transform
 import (
 	"encoding/json"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/harden-dev/harden/baseimage"
@@ -36,7 +38,9 @@ func planNode(s *splitter) (*splitPlan, string) {
 	}
 	facts := s.p.facts()
 	if facts.Node != nil && facts.Node.Static && facts.Node.OutputDir != "" && lastBuild >= 0 {
-		return planNodeStatic(s, max(lastInstall, lastBuild), facts.Node.OutputDir)
+		if sp, why, serverPath := planNodeStatic(s, max(lastInstall, lastBuild), facts.Node.OutputDir); !serverPath {
+			return sp, why
+		}
 	}
 	if isSmallImage(s.ref) && lastBuild < 0 {
 		return nil, "" // a slim image that only installs: nothing to leave behind
@@ -103,12 +107,62 @@ func planNode(s *splitter) (*splitPlan, string) {
 	return sp, ""
 }
 
-func planNodeStatic(s *splitter, last int, outDir string) (*splitPlan, string) {
-	for _, c := range s.chunks[last+1:] {
-		if c.ins.Keyword == "run" || c.ins.Keyword == "copy" || c.ins.Keyword == "add" {
-			return nil, "instructions after the build (line " + itoaLine(c.ins) + ") would have nowhere to run in an nginx image"
+// planNodeStatic splits a build that makes a static site. The runtime is
+// an unprivileged nginx serving the output folder when nginx can do what
+// the image's static file server did (serve, http-server and python -m
+// http.server, installed globally after the build or not), or the slim
+// Node image with the globally installed server and the output folder when
+// the server has settings nginx does not reproduce. serverPath asks the
+// caller to treat the app as a Node server instead: the start command
+// runs something else, from the project's own dependencies or on another
+// folder.
+func planNodeStatic(s *splitter, last int, outDir string) (sp *splitPlan, why string, serverPath bool) {
+	workdir := s.workdirAt(last)
+	srv := s.staticServer()
+	if srv != nil {
+		served := srv.dir
+		if srv.pkg == "http-server" && served == "" {
+			served = "." // http-server serves ./public when there is one, else the working directory
+			if path.Clean(outDir) == "public" {
+				served = "public"
+			}
+		}
+		if path.Join(s.workdirAt(len(s.chunks)-1), served) != path.Join(workdir, outDir) {
+			return nil, "", true // it serves another folder than the build output
 		}
 	}
+	tools := map[int][]string{} // chunk -> static servers a RUN installs globally, and nothing else
+	for i, c := range s.chunks {
+		if c.ins.Keyword == "run" {
+			if pkgs := onlyStaticServerInstalls(c.ins); len(pkgs) > 0 {
+				tools[i] = pkgs
+			}
+		}
+	}
+	for i := last + 1; i < len(s.chunks); i++ {
+		if kw := s.chunks[i].ins.Keyword; kw == "run" && tools[i] == nil || kw == "copy" || kw == "add" {
+			return nil, "instructions after the build (line " + itoaLine(s.chunks[i].ins) + ") would have nowhere to run in a runtime that receives only " + outDir, false
+		}
+	}
+	if srv == nil || srv.nginx == "" {
+		sp, why := planNginxStatic(s, last, workdir, outDir, srv, tools)
+		return sp, why, false
+	}
+	installed := false
+	for _, pkgs := range tools {
+		installed = installed || slices.Contains(pkgs, srv.pkg)
+	}
+	if !installed {
+		return nil, "", true // npx or the project's own copy: it needs node_modules
+	}
+	sp, why = planToolStatic(s, last, workdir, outDir, srv, tools)
+	return sp, why, false
+}
+
+// planNginxStatic serves the build output with an unprivileged nginx on
+// port 8080. Global installs of static file servers are dropped: nginx
+// replaces them.
+func planNginxStatic(s *splitter, last int, workdir, outDir string, srv *staticServer, tools map[int][]string) (*splitPlan, string) {
 	runtime, ok, why := s.p.Images.Runtime(baseimage.Unprivileged, "nginx:1.27-alpine", "")
 	if !ok {
 		return nil, why
@@ -116,12 +170,15 @@ func planNodeStatic(s *splitter, last int, outDir string) (*splitPlan, string) {
 	if runtime == "nginxinc/nginx-unprivileged:1.27-alpine" {
 		runtime = DefaultStaticServer
 	}
-	workdir := s.workdirAt(last)
 	sp := s.newPlan("builder")
 	sp.runtimeImage = runtime
 	s.defaultRoles(sp, last)
+	var replaced []string
 	for i := 1; i < len(s.chunks); i++ {
 		switch kw := s.chunks[i].ins.Keyword; {
+		case tools[i] != nil:
+			sp.roles[i] = dropped
+			replaced = append(replaced, tools[i]...)
 		case i <= last:
 			sp.roles[i] = toBuilder
 		case kw == "cmd" || kw == "entrypoint" || kw == "expose" || kw == "healthcheck" || kw == "user" || kw == "workdir" || kw == "env" || kw == "arg":
@@ -129,12 +186,331 @@ func planNodeStatic(s *splitter, last int, outDir string) (*splitPlan, string) {
 		}
 	}
 	style := s.f.Style
-	sp.runtimeBefore[last+1] = append(sp.runtimeBefore[last+1],
-		style.Instruction("COPY", "--from="+sp.builderName+" "+path.Join(workdir, outDir)+" /usr/share/nginx/html"),
-		style.Instruction("EXPOSE", "8080"))
+	lines := []string{style.Instruction("COPY", "--from="+sp.builderName+" "+path.Join(workdir, outDir)+" /usr/share/nginx/html")}
+	if srv != nil && srv.conf != "" {
+		lines = append(lines, nginxServerBlock(style, srv))
+	}
+	sp.runtimeBefore[last+1] = append(sp.runtimeBefore[last+1], append(lines, style.Instruction("EXPOSE", "8080"))...)
 	sp.summary = "split into a builder that builds the static site and an unprivileged nginx (" + runtime +
 		", port 8080) that serves " + outDir
+	if srv != nil && srv.conf != "" {
+		sp.summary += "; nginx gets a server block for " + srv.conf
+	}
+	if srv != nil && srv.port != 0 && srv.port != 8080 {
+		sp.summary += "; the image's interface changes: it listens on port 8080 instead of " + strconv.Itoa(srv.port) + " (" + srv.portWhy + ")"
+	}
+	if len(replaced) > 0 {
+		slices.Sort(replaced)
+		sp.summary += "; nginx replaces " + joinAnd(slices.Compact(replaced)) + ", which is no longer installed"
+	}
 	return sp, ""
+}
+
+// planToolStatic runs the image's own static file server on the slim Node
+// image: the builder builds, the runtime installs the server as the
+// Dockerfile does and receives the output folder.
+func planToolStatic(s *splitter, last int, workdir, outDir string, srv *staticServer, tools map[int][]string) (*splitPlan, string) {
+	runtime, why := s.runtimeImage(baseimage.Slim, s.version("node"))
+	if why != "" {
+		return nil, why
+	}
+	sp := s.newPlan("builder")
+	sp.runtimeImage = runtime
+	s.defaultRoles(sp, last)
+	for i := 1; i <= last; i++ {
+		switch {
+		case tools[i] != nil:
+			sp.roles[i] = toRuntime
+		case s.chunks[i].ins.Keyword == "copy" || s.chunks[i].ins.Keyword == "add" || s.chunks[i].ins.Keyword == "run":
+			sp.roles[i] = toBuilder
+		}
+	}
+	// The output arrives after the server's install, which changes less
+	// often and so stays cached.
+	at := last + 1
+	for at < len(s.chunks) && tools[at] != nil {
+		at++
+	}
+	out := path.Join(workdir, outDir)
+	sp.runtimeBefore[at] = append([]string{s.f.Style.Instruction("COPY", "--from="+sp.builderName+" "+out+" "+out)}, sp.runtimeBefore[at]...)
+	sp.summary = "split into a builder that builds the static site and a " + runtime + " runtime that receives only " + out +
+		"; the runtime installs " + srv.pkg + " as the Dockerfile did, since " + srv.nginx + ", which nginx does not reproduce"
+	return sp, ""
+}
+
+// staticServer is how the image serves its static site.
+type staticServer struct {
+	pkg     string // the npm package, or "python" for python -m http.server
+	dir     string // the folder it serves, relative to the working directory; "" for http-server's default
+	port    int    // where it listens
+	portWhy string // how the port was found, for the summary
+	// conf says what nginx needs a server block for ("serve's clean URLs
+	// and single-page fallback"); "" when nginx's default site does it.
+	conf     string
+	single   bool // unknown paths get index.html
+	cleanURL bool // /about finds about.html
+	// nginx says why nginx cannot stand in for the server; "" when it can.
+	nginx string
+}
+
+// staticServer reads the stage's start command as a static file server,
+// or returns nil when it is none harden knows.
+func (s *splitter) staticServer() *staticServer {
+	words := s.startWords()
+	for len(words) > 0 && (words[0] == "exec" || words[0] == "npx" || words[0] == "pnpx" || strings.HasPrefix(words[0], "-")) {
+		words = words[1:] // npx and its options (-y, --yes) run the package's binary
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	switch prog := path.Base(words[0]); {
+	case prog == "serve":
+		return readServe(words[1:])
+	case prog == "http-server":
+		return readHTTPServer(words[1:])
+	case pythonName().MatchString(prog) && len(words) >= 3 && words[1] == "-m" && words[2] == "http.server":
+		return readPythonHTTPServer(words[3:])
+	case detectStaticServers[prog]:
+		return &staticServer{pkg: prog, nginx: prog + " is a static file server whose settings harden does not translate for nginx"}
+	}
+	return nil
+}
+
+// detectStaticServers are other static file servers the Node detection
+// knows; their sites are kept on their own server.
+var detectStaticServers = map[string]bool{"live-server": true, "static-server": true, "sirv": true, "sirv-cli": true, "lite-server": true}
+
+// readServe reads `serve [options] [folder]` (vercel/serve). By default it
+// listens on 3000 and finds /about at about.html; -s sends unknown paths
+// to index.html.
+func readServe(args []string) *staticServer {
+	srv := &staticServer{pkg: "serve", port: 3000, portWhy: "serve's default", cleanURL: true, dir: "."}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-s" || a == "--single":
+			srv.single = true
+		case a == "-l" || a == "--listen" || a == "-p" || a == "--port":
+			if i+1 < len(args) {
+				i++
+				if n := listenPort(args[i]); n > 0 {
+					srv.port, srv.portWhy = n, "serve "+a+" "+args[i]
+				} else {
+					srv.nginx = "serve listens on " + args[i]
+				}
+			}
+		case a == "-n" || a == "--no-clipboard" || a == "-d" || a == "--debug" || a == "-u" || a == "--no-compression" ||
+			a == "--no-port-switching" || a == "-L" || a == "--no-request-logging":
+		case strings.HasPrefix(a, "-"):
+			srv.nginx = "serve runs with " + a
+		default:
+			srv.dir = a
+		}
+	}
+	switch {
+	case srv.single:
+		srv.conf = "serve's clean URLs and single-page fallback"
+	default:
+		srv.conf = "serve's clean URLs"
+	}
+	return srv
+}
+
+// readHTTPServer reads `http-server [folder] [options]`, which listens on
+// 8080 and serves ./public when there is one (harden then leaves it).
+func readHTTPServer(args []string) *staticServer {
+	srv := &staticServer{pkg: "http-server", port: 8080, portWhy: "http-server's default"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-p" || a == "--port":
+			if i+1 < len(args) {
+				i++
+				if n, err := strconv.Atoi(args[i]); err == nil && n > 0 {
+					srv.port, srv.portWhy = n, "http-server "+a+" "+args[i]
+				}
+			}
+		case a == "-a":
+			i++
+		case a == "-s" || a == "--silent" || a == "-d" || a == "-i" || strings.HasPrefix(a, "-c"):
+		case strings.HasPrefix(a, "-"):
+			srv.nginx = "http-server runs with " + a
+		default:
+			srv.dir = a
+		}
+	}
+	return srv
+}
+
+// readPythonHTTPServer reads `python -m http.server [port] [-b ADDR]
+// [-d DIR]`, which listens on 8000 and serves the working directory.
+func readPythonHTTPServer(args []string) *staticServer {
+	srv := &staticServer{pkg: "python", port: 8000, portWhy: "python -m http.server's default", dir: "."}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-b" || a == "--bind":
+			i++
+		case a == "-d" || a == "--directory":
+			if i+1 < len(args) {
+				i++
+				srv.dir = args[i]
+			}
+		case strings.HasPrefix(a, "--directory="):
+			srv.dir = strings.TrimPrefix(a, "--directory=")
+		case strings.HasPrefix(a, "-"):
+			srv.nginx = "python -m http.server runs with " + a
+		default:
+			if n, err := strconv.Atoi(a); err == nil && n > 0 {
+				srv.port, srv.portWhy = n, "python -m http.server "+a
+			}
+		}
+	}
+	return srv
+}
+
+// listenPort reads serve's listen endpoint: "3000", ":3000",
+// "tcp://0.0.0.0:3000"; 0 for anything else (a UNIX socket, a pipe).
+func listenPort(v string) int {
+	v = strings.TrimPrefix(v, "tcp://")
+	if i := strings.LastIndex(v, ":"); i >= 0 {
+		v = v[i+1:]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+// nginxServerBlock writes the site configuration that gives nginx the
+// server's behaviour: its clean URLs, and the single-page fallback to
+// index.html. nginx-unprivileged reads it from conf.d/default.conf in
+// place of its own, which listens on the same port and root.
+func nginxServerBlock(style dockerfile.Style, srv *staticServer) string {
+	fallback := "=404"
+	if srv.single {
+		fallback = "/index.html"
+	}
+	try := "$uri $uri/ " + fallback
+	if srv.cleanURL {
+		try = "$uri $uri.html $uri/ " + fallback
+	}
+	eol := style.EOL
+	return style.Instruction("COPY", "<<'EOF' /etc/nginx/conf.d/default.conf") + eol +
+		"server {" + eol +
+		"    listen 8080;" + eol +
+		"    root /usr/share/nginx/html;" + eol +
+		"    location / {" + eol +
+		"        try_files " + try + ";" + eol +
+		"    }" + eol +
+		"}" + eol +
+		"EOF"
+}
+
+// startWords is the stage's start command as words: ENTRYPOINT and CMD
+// as the runtime joins them; nil when harden cannot read it as words.
+func (s *splitter) startWords() []string {
+	var entry, cmd *dockerfile.Instruction
+	for _, c := range s.chunks {
+		switch c.ins.Keyword {
+		case "entrypoint":
+			entry, cmd = c.ins, nil // a later ENTRYPOINT resets CMD
+		case "cmd":
+			cmd = c.ins
+		}
+	}
+	words := func(ins *dockerfile.Instruction) []string {
+		sc, err := ins.Script()
+		if err != nil {
+			return nil
+		}
+		if sc.Form == dockerfile.ExecForm {
+			return sc.Commands[0].Args
+		}
+		args, why := plainCommand(sc)
+		if why != "" {
+			return nil
+		}
+		return args
+	}
+	switch {
+	case entry != nil && cmd != nil && entry.IsJSON():
+		return append(words(entry), words(cmd)...)
+	case entry != nil:
+		return words(entry)
+	case cmd != nil:
+		return words(cmd)
+	}
+	return nil
+}
+
+// onlyStaticServerInstalls returns the static file servers a RUN installs
+// globally (npm install -g serve, yarn global add http-server), when that
+// is all it does; npm cache cleaning may go with it.
+func onlyStaticServerInstalls(ins *dockerfile.Instruction) []string {
+	sc, err := ins.Script()
+	if err != nil || sc.Form == dockerfile.ExecForm {
+		return nil
+	}
+	var out []string
+	for _, c := range sc.Commands {
+		pkgs := globalInstalls(c)
+		if pkgs == nil {
+			if sub, _, _ := subcommand(c); c.Name() == "npm" && sub == "cache" {
+				continue
+			}
+			return nil
+		}
+		for _, p := range pkgs {
+			if p != "serve" && p != "http-server" && !detectStaticServers[p] {
+				return nil
+			}
+		}
+		out = append(out, pkgs...)
+	}
+	return out
+}
+
+// globalInstalls returns the packages `npm install -g`, `yarn global add`
+// or `pnpm add -g` installs, without their versions; nil for any other
+// command.
+func globalInstalls(c *dockerfile.Command) []string {
+	sub, at, ok := subcommand(c)
+	if !ok {
+		return nil
+	}
+	var args []string
+	switch c.Name() {
+	case "npm", "pnpm":
+		if sub != "install" && sub != "i" && sub != "add" || !c.HasArg("-g", "--global") {
+			return nil
+		}
+		args = positionalArgs(c, at)
+	case "yarn":
+		if sub != "global" {
+			return nil
+		}
+		rest := positionalArgs(c, at)
+		if len(rest) == 0 || rest[0] != "add" {
+			return nil
+		}
+		args = rest[1:]
+	default:
+		return nil
+	}
+	var out []string
+	for _, a := range args {
+		name := a
+		if i := strings.LastIndex(a, "@"); i > 0 {
+			name = a[:i] // serve@14.2.3; @scope/pkg keeps its leading @
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // nodeInstall returns the package manager when c installs dependencies.

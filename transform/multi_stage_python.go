@@ -1,10 +1,15 @@
 package transform
 
 import (
+	"io/fs"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/harden-dev/harden/baseimage"
+	"github.com/harden-dev/harden/buildctx"
+	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
 )
 
@@ -85,8 +90,19 @@ func planPython(s *splitter) (*splitPlan, string) {
 	if why != "" {
 		return nil, why
 	}
+	lean, kept := s.leanVenv(lastInstall, venvOr(venv))
+	if lean != "" {
+		sp.builderBefore[handoff] = append(sp.builderBefore[handoff], lean)
+	}
 	sp.summary = "split into a builder that installs the Python dependencies into " + venvOr(venv) +
 		" and a " + runtime + " runtime that " + s.pythonReceives(sp)
+	if lean != "" {
+		them := "them"
+		if !strings.Contains(kept, " and ") {
+			them = "it"
+		}
+		sp.summary += "; the runtime's virtualenv leaves out " + kept + ", unless an installed package requires " + them
+	}
 	var also []string
 	if len(libraries) > 0 {
 		also = append(also, "the runtime packages "+strings.Join(libraries, ", "))
@@ -287,3 +303,114 @@ func isSmallImage(ref string) bool {
 	}
 	return false
 }
+
+// installers are what a virtualenv gets to install packages and what the
+// running app almost never imports: pip, setuptools (Python 3.11 and older
+// put it in every virtualenv) and wheel. They are removed in the order
+// that leaves pip, which does the removing, for last.
+var installers = []string{"wheel", "setuptools", "pip"}
+
+// leanVenv returns the builder's RUN that removes the installers from the
+// virtualenv once the last install is done (before chunk handoff), so that
+// the runtime receives only what the app imports, and the installers it
+// removes for the summary; "" when the app needs them all or harden cannot
+// tell.
+//
+// Each one goes only when `pip show` lists no installed package that
+// requires it: some still declare setuptools for pkg_resources at run time
+// (zope.interface), and pip itself has no uninstall that checks. pip show
+// has printed Required-by since pip 10, and the line is its last; output
+// that does not end in an empty Required-by (an older pip, a package
+// that requires it) keeps the package. That holds whichever pip the
+// virtualenv has, unlike `python -m venv --without-pip` with the
+// builder's own `pip --python` (pip 22.3 and later, and every pip call
+// rewritten) or pip install --target (no virtualenv, no console scripts).
+func (s *splitter) leanVenv(lastInstall int, venv string) (string, string) {
+	if s.p.Context == nil {
+		return "", "" // the app's imports cannot be read
+	}
+	drop := slices.Clone(installers)
+	keep := func(names ...string) {
+		drop = slices.DeleteFunc(drop, func(d string) bool { return slices.Contains(names, d) })
+	}
+	// Named in the requirements: the app wants them installed.
+	names, _ := s.dependencies("pip")
+	keep(names...)
+	for _, c := range s.chunks[lastInstall+1:] {
+		switch c.ins.Keyword {
+		case "run", "cmd", "entrypoint", "healthcheck":
+			if runsInstaller.MatchString(c.ins.Node.Original) {
+				keep("pip", "setuptools", "wheel") // it runs pip after the install
+			}
+		}
+	}
+	for mod := range pythonImportsOf(s.p.Context) {
+		switch mod {
+		case "pip", "wheel":
+			keep(mod)
+		case "setuptools", "pkg_resources", "distutils":
+			keep("setuptools") // distutils is setuptools' from Python 3.12
+		}
+	}
+	if slices.Contains(drop, "pip") {
+		model := s.p.runModel(s.st, detect.Image(s.ref))
+		if slices.Contains(model.Programs, "pip") {
+			keep("pip")
+		}
+	}
+	if len(drop) == 0 {
+		return "", ""
+	}
+	pip := path.Join(venv, "bin", "pip")
+	style := s.f.Style
+	loop := "for tool in " + strings.Join(drop, " ") + "; do" + style.Continuation() +
+		`case "$(` + pip + ` show "$tool" 2>/dev/null)" in *"Required-by: ") ` + pip + ` uninstall -y "$tool" ;; esac;` +
+		style.Continuation() + "done"
+	return style.Instruction("RUN", loop), joinAnd(drop)
+}
+
+// runsInstaller finds pip (pip3, pip3.12) or easy_install in a command.
+var runsInstaller = regexp.MustCompile(`\b(?:pip[0-9.]*|easy_install)\b`)
+
+// installerImport finds imports of the packaging tools in Python source.
+var installerImport = regexp.MustCompile(`(?m)^[ \t]*(?:import|from)[ \t]+(pip|setuptools|pkg_resources|wheel|distutils)\b`)
+
+// pythonImportsOf lists which packaging tools the context's Python code
+// imports, read once per context: the app's code, its tests and scripts
+// alike, leaving out dependency and cache folders.
+func pythonImportsOf(ctx *buildctx.Context) map[string]bool {
+	return ctx.Memo("transform.pythonInstallerImports", func() any {
+		found := map[string]bool{}
+		files := 0
+		_ = fs.WalkDir(ctx.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				switch d.Name() {
+				case "node_modules", ".git", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox":
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(p, ".py") || ctx.Ignored(p) {
+				return nil
+			}
+			if files++; files > maxPythonScan {
+				return fs.SkipAll
+			}
+			data, err := ctx.ReadHead(p, 256<<10)
+			if err != nil {
+				return nil
+			}
+			for _, m := range installerImport.FindAllSubmatch(data, -1) {
+				found[string(m[1])] = true
+			}
+			return nil
+		})
+		return found
+	}).(map[string]bool)
+}
+
+// maxPythonScan bounds the files read for imports.
+const maxPythonScan = 2000

@@ -53,10 +53,12 @@ var registry = []*Rule{
 	ContextSecrets,
 
 	// Structural rewrites, in order: dependency installs move before the
-	// source, the final stage is split, nginx goes unprivileged, and the
-	// runtime gets its non-root user last, once its shape is settled.
+	// source, the final stage is split, a final stage left whole moves to
+	// a slim image when it can, nginx goes unprivileged, and the runtime
+	// gets its non-root user last, once its shape is settled.
 	DepsBeforeSource,
 	MultiStageBuild,
+	SlimBase,
 	NginxUnprivileged,
 	NonRootUser,
 }

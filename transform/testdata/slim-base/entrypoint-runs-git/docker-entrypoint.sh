@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+git clone --depth 1 "$CONFIG_REPO" /tmp/config
+exec "$@"
