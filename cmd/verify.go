@@ -258,6 +258,7 @@ func (v *verifier) describe(o *verify.Outcome, full *transform.Result) *output.V
 	}
 	if o.Status == verify.OriginalFailed {
 		out.Original = "the original image " + failedText(o.Original)
+		out.OriginalLog = logOf(o.Original)
 		return out
 	}
 	out.Original = passedText(o.Original)
@@ -276,13 +277,21 @@ func (v *verifier) describe(o *verify.Outcome, full *transform.Result) *output.V
 			}
 		}
 		if f := d.Verdict.Failure; f != nil {
-			dc.Step, dc.Log = f.Step, f.Log
-		} else {
-			dc.Log = d.Verdict.Smoke.Output
+			dc.Step = f.Step
 		}
+		dc.Log = logOf(d.Verdict)
 		out.Dropped = append(out.Dropped, dc)
 	}
 	return out
+}
+
+// logOf is what shows why an image failed: the failing step's log, or
+// the container's last lines.
+func logOf(v buildjob.Verdict) []string {
+	if v.Failure != nil {
+		return v.Failure.Log
+	}
+	return v.Smoke.Output
 }
 
 // passedText says what a working image passed: "builds and starts (...)".
@@ -323,6 +332,9 @@ func summarizeVerification(w io.Writer, name string, v *output.Verification) {
 	switch v.Status {
 	case string(verify.OriginalFailed):
 		fmt.Fprintf(w, "%s: not changed: %s, so no change can be shown to keep it working (%s)\n", name, v.Original, rounds)
+		for _, l := range v.OriginalLog {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
 	default:
 		fmt.Fprintf(w, "%s: verified with BuildKit: the proposed file %s; the original %s (%s)\n", name, strings.Join(v.Checks, " and "), v.Original, rounds)
 	}

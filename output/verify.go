@@ -22,6 +22,9 @@ type Verification struct {
 	Checks []string
 	// Original says how the original fared, in the same words.
 	Original string
+	// OriginalLog shows why a failing original failed: the tail of the
+	// failing step's log, or the container's last lines.
+	OriginalLog []string
 	// Dropped lists the changes left out, each with the failure.
 	Dropped []DroppedChange
 	// Note is anything else a reviewer must know, such as a smoke check
@@ -70,6 +73,10 @@ func writeVerification(bw *bufio.Writer, v *Verification) {
 	switch v.Status {
 	case "original-failed":
 		fmt.Fprintf(bw, "\n**Nothing proposed.** %s, so harden cannot show that a change keeps it working.\n", capitalize(v.Original))
+		if len(v.OriginalLog) > 0 {
+			fence := codeFence(v.OriginalLog)
+			fmt.Fprintf(bw, "\n%stext\n%s\n%s\n", fence, strings.Join(v.OriginalLog, "\n"), fence)
+		}
 	default:
 		fmt.Fprintf(bw, "\n**Verified with BuildKit:** the proposed file %s; the original %s.", strings.Join(v.Checks, " and "), v.Original)
 		if v.Status == "reduced" {
@@ -138,13 +145,15 @@ func capitalize(s string) string {
 
 // verificationJSON is the fix JSON's "verification" of a file.
 type verificationJSON struct {
-	Status   string        `json:"status"`
-	Checks   []string      `json:"checks"`
-	Original string        `json:"original"`
-	Dropped  []droppedJSON `json:"dropped"`
-	Note     string        `json:"note,omitempty"`
-	Builds   int           `json:"builds"`
-	Rounds   int           `json:"rounds"`
+	Status   string   `json:"status"`
+	Checks   []string `json:"checks"`
+	Original string   `json:"original"`
+	// OriginalLog is set when the original failed.
+	OriginalLog []string      `json:"originalLog,omitempty"`
+	Dropped     []droppedJSON `json:"dropped"`
+	Note        string        `json:"note,omitempty"`
+	Builds      int           `json:"builds"`
+	Rounds      int           `json:"rounds"`
 }
 
 type droppedJSON struct {
@@ -163,7 +172,7 @@ func newVerificationJSON(v *Verification) *verificationJSON {
 	if v == nil {
 		return nil
 	}
-	out := &verificationJSON{Status: v.Status, Checks: append([]string{}, v.Checks...), Original: v.Original, Dropped: []droppedJSON{},
+	out := &verificationJSON{Status: v.Status, Checks: append([]string{}, v.Checks...), Original: v.Original, OriginalLog: v.OriginalLog, Dropped: []droppedJSON{},
 		Note: v.Note, Builds: v.Builds, Rounds: v.Rounds}
 	for _, d := range v.Dropped {
 		j := droppedJSON{What: d.What(), Changes: append([]string{}, d.Changes...), Tried: d.Tried, Reason: d.Reason, Step: d.Step, Log: append([]string{}, d.Log...)}

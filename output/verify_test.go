@@ -35,9 +35,10 @@ func verifiedRun(t *testing.T) []FixFile {
 	res.Output, res.Changes = res.Input, nil
 	files[1].Result = &res
 	files[1].Verification = &Verification{Status: "original-failed",
-		Original: "the original image failed to build at [3/5] RUN npm ci: process \"/bin/sh -c npm ci\" did not complete successfully: exit code: 1",
-		Note:     "The images could not be started on the machine that ran harden (smoke check unavailable: must run as root): only the builds were verified.",
-		Builds:   1, Rounds: 1}
+		Original:    "the original image failed to build at [3/5] RUN npm ci: process \"/bin/sh -c npm ci\" did not complete successfully: exit code: 1",
+		OriginalLog: []string{"npm ERR! The `npm ci` command can only install with an existing package-lock.json"},
+		Note:        "The images could not be started on the machine that ran harden (smoke check unavailable: must run as root): only the builds were verified.",
+		Builds:      1, Rounds: 1}
 	return files
 }
 

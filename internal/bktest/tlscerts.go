@@ -1,6 +1,7 @@
 package bktest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 )
 
@@ -89,4 +91,41 @@ func NewTLSFiles(dir string) (TLSFiles, error) {
 
 func writePEM(path, kind string, der []byte) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600)
+}
+
+// StartTLSDaemon starts a second buildkitd beside the environment's, with
+// the same registry, that also listens on tcp://127.0.0.1 with mutual TLS
+// (certificates made by NewTLSFiles in a folder of the test's). It returns
+// the tcp:// address and the files; the daemon stops when the test ends.
+// Its cache starts empty.
+func (e *Env) StartTLSDaemon(t testing.TB) (string, TLSFiles) {
+	t.Helper()
+	files, err := NewTLSFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "tcp://" + ln.Addr().String()
+	ln.Close()
+	// Not t.TempDir: its long names overflow the 108-byte socket path limit.
+	dir, err := os.MkdirTemp("", "harden-bk-tls-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := StartDaemon(ctx, DaemonConfig{Buildkitd: e.Bin.Buildkitd, Dir: dir, Mirror: e.Registry.Addr, TLS: &DaemonTLS{Addr: addr, Files: files}})
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return addr, files
 }
