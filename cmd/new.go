@@ -201,7 +201,7 @@ func planNew(opts *NewOptions) (*newPlan, error) {
 	if opts.Compose {
 		names = append(names, templates.Compose)
 	}
-	if p.files, err = source.Render(p.app, names...); err != nil {
+	if p.files, err = source.RenderApp(ctx, p.app, names...); err != nil {
 		return nil, &exitError{code: ExitFailure, err: err}
 	}
 	if p.mergedIgnore, err = settleIgnore(p.dir, exists, p.files, p.app, facts); err != nil {

@@ -255,3 +255,39 @@ func freeTCPPort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// harden new scaffolds the same kind of service: a real Python app that
+// keeps SQLite in its working directory and state under HOME must start and
+// answer as the non-root user the scaffolded Dockerfile creates.
+func TestNewScaffoldsServicesThatWriteTheirFolderAndHome(t *testing.T) {
+	env := bktest.StartReal(t)
+	client, err := build.Connect(context.Background(), env.Addr, build.ConnectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	port := freeTCPPort(t)
+	dir := filepath.Join(t.TempDir(), "notes")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app := strings.Replace(notesPy, `int(os.environ["PORT"])`, fmt.Sprint(port), 1)
+	for name, data := range map[string]string{"notes.py": app, ".python-version": "3.11\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	s := &Streams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}
+	if code := Run(s, []string{"new", "--port", fmt.Sprint(port), "--entrypoint", "notes.py", dir}); code != ExitOK {
+		t.Fatalf("harden new: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := buildAndSmoke(t, client, "new", df, dir)
+	if !rep.Passed || rep.UID != 10001 {
+		t.Fatalf("the scaffolded image should answer as uid 10001: %s (uid %d)\n%s\n%s", rep.Reason, rep.UID, strings.Join(rep.Output, "\n"), df)
+	}
+}

@@ -104,6 +104,16 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 				fmt.Fprintf(bw, "| %s | %s | %s |\n", lineRange(c.Line, c.EndLine), ruleLink(c.Rule.ID, c.Rule.Name, c.Rule.DocURL()), escapeCell(c.Description))
 			}
 		}
+		var notices []string
+		for _, c := range byLine(f.Result.Changes) {
+			notices = append(notices, c.Notices...)
+		}
+		if len(notices) > 0 {
+			bw.WriteString("\n**Before you merge:**\n\n")
+			for _, n := range notices {
+				fmt.Fprintf(bw, "- %s\n", escapeCell(n))
+			}
+		}
 		for _, wf := range f.Written {
 			fmt.Fprintf(bw, "\nAlso wrote `%s`: %s\n", escapeCode(wf.Path), escapeCell(wf.Description))
 		}
@@ -183,13 +193,14 @@ type fixFileJSON struct {
 }
 
 type changeJSON struct {
-	Line        int    `json:"line"`
-	EndLine     int    `json:"endLine"`
-	RuleID      string `json:"ruleId"`
-	RuleName    string `json:"ruleName"`
-	Safety      string `json:"safety"`
-	Description string `json:"description"`
-	DocURL      string `json:"docUrl"`
+	Line        int      `json:"line"`
+	EndLine     int      `json:"endLine"`
+	RuleID      string   `json:"ruleId"`
+	RuleName    string   `json:"ruleName"`
+	Safety      string   `json:"safety"`
+	Description string   `json:"description"`
+	Notices     []string `json:"notices,omitempty"`
+	DocURL      string   `json:"docUrl"`
 }
 
 type writtenJSON struct {
@@ -224,7 +235,7 @@ func FixJSON(w io.Writer, tool Tool, files []FixFile) error {
 		for _, c := range f.Result.Changes {
 			out.Changes = append(out.Changes, changeJSON{
 				Line: c.Line, EndLine: max(c.EndLine, c.Line), RuleID: c.Rule.ID, RuleName: c.Rule.Name,
-				Safety: string(c.Rule.Safety), Description: c.Description, DocURL: c.Rule.DocURL(),
+				Safety: string(c.Rule.Safety), Description: c.Description, Notices: c.Notices, DocURL: c.Rule.DocURL(),
 			})
 		}
 		for _, fd := range f.Result.Findings {

@@ -40,6 +40,8 @@ type Input struct {
 	Ecosystem string
 	// Image describes the image the chain starts from.
 	Image Image
+	// Deployments are the compose services that run this stage.
+	Deployments []Deployment
 }
 
 // analysis is one model being built.
@@ -51,6 +53,8 @@ type analysis struct {
 	// command names, read first and always.
 	sources []string
 	seen    map[string]bool
+	// tmpfs are folders deployments mount as tmpfs: writable by everyone.
+	tmpfs []string
 }
 
 // Analyze builds the model of the running stage.
@@ -65,6 +69,7 @@ func Analyze(in Input) *Model {
 	a.m.User = a.st.user
 	a.m.HomeEnv = a.st.env["HOME"]
 
+	a.deploymentEnv()
 	entry, cmd := a.st.startWords()
 	a.m.Command = append(append([]string(nil), entry...), cmd...)
 	r := &runner{a: a, cmd: cmd}
@@ -74,11 +79,13 @@ func Analyze(in Input) *Model {
 		// (tini --) runs them, a script may exec "$@".
 		r.follow(append(append([]string(nil), entry...), cmd...), a.ev(a.st.entry, "ENTRYPOINT "+strings.Join(entry, " ")), 0)
 	case a.st.cmd != nil:
+		a.inheritedEntrypoint()
 		r.follow(cmd, a.ev(a.st.cmd, "CMD "+strings.Join(cmd, " ")), 0)
 	default:
 		a.imageDefaults()
 	}
 
+	a.deployments(r)
 	a.dataDirs()
 	for _, v := range a.st.volumes {
 		a.m.addWrite(v)
@@ -90,6 +97,7 @@ func Analyze(in Input) *Model {
 	a.ports()
 	a.kubernetes()
 	a.users()
+	a.dropTmpfs()
 	a.m.sortWrites()
 	a.m.Drops = slices.CompactFunc(a.m.Drops, func(x, y PrivilegeDrop) bool { return x.Server == y.Server })
 	return a.m
@@ -113,9 +121,25 @@ func (a *analysis) imageDefaults() {
 	case img.Runtime != "":
 		a.program(img.Runtime, Evidence{Why: "the base image " + img.Ref + " runs " + img.Runtime})
 	}
+	a.inheritedEntrypoint()
+}
+
+// inheritedEntrypoint models the base image's own ENTRYPOINT, which runs
+// when the Dockerfile sets none: the official database and web images'
+// scripts start as root and switch to their own user.
+func (a *analysis) inheritedEntrypoint() {
+	img := a.in.Image
 	if d, ok := selfDroppingImages[repoName(img.Ref)]; ok {
 		a.m.Drops = append(a.m.Drops, PrivilegeDrop{Server: repoName(img.Ref), Setting: d, Why: Evidence{Why: "the entrypoint of " + img.Ref + " starts as root and switches user itself"}})
 	}
+}
+
+// passThroughEntrypoints are the entrypoint scripts official images ship
+// that only hand over to their arguments (node's runs node for an option or
+// a file, and execs anything else): naming them in ENTRYPOINT starts what
+// follows, as root or as USER.
+var passThroughEntrypoints = map[string]map[string]bool{
+	"node": {"docker-entrypoint.sh": true, "/usr/local/bin/docker-entrypoint.sh": true},
 }
 
 // selfDroppingImages are official images whose entrypoint starts as root,
@@ -436,4 +460,25 @@ func (a *analysis) users() {
 			}
 		}
 	}
+}
+
+// dropTmpfs removes writes under folders a deployment mounts as tmpfs,
+// which every user may write.
+func (a *analysis) dropTmpfs() {
+	if len(a.tmpfs) == 0 {
+		return
+	}
+	out := a.m.Writes[:0]
+	for _, w := range a.m.Writes {
+		keep := true
+		for _, t := range a.tmpfs {
+			if Under(w.Path, t) {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, w)
+		}
+	}
+	a.m.Writes = out
 }

@@ -129,6 +129,12 @@ func (r *runner) follow(words []string, at Evidence, depth int) {
 		}
 		return
 	}
+	if scripts, ok := passThroughEntrypoints[repoName(a.in.Image.Ref)]; ok && scripts[words[0]] {
+		if _, copied := a.contextFile(a.onPath(path.Base(words[0]))); !copied {
+			r.follow(args, at, depth) // the base image's script runs its arguments
+			return
+		}
+	}
 	if strings.Contains(words[0], "/") || strings.HasSuffix(words[0], ".sh") {
 		// A script or program of the app: shell scripts are read, other
 		// programs remembered.

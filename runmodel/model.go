@@ -70,8 +70,10 @@ type Write struct {
 	Path string    `json:"path"`
 	Kind WriteKind `json:"kind"`
 	// Volume is set when the path is a VOLUME or a mount of a compose
-	// service: existing deployments keep their own copy of it.
-	Volume bool `json:"volume,omitempty"`
+	// service: existing deployments keep their own copy of it. Mount says
+	// which: "VOLUME", or the compose mount type ("volume", "bind").
+	Volume bool   `json:"volume,omitempty"`
+	Mount  string `json:"mount,omitempty"`
 	// Copied is set when the image already holds the path, copied from the
 	// build context or made by RUN: its owner is decided by the Dockerfile.
 	Copied bool     `json:"copied,omitempty"`
@@ -177,6 +179,8 @@ type Model struct {
 	Users []User `json:"users,omitempty"`
 	// RunAsUser is a uid that deployment manifests run the image as.
 	RunAsUser *Port `json:"runAsUser,omitempty"`
+	// Deployed are the users compose services run the image as.
+	Deployed []DeployedUser `json:"deployed,omitempty"`
 
 	// Drops lists servers that start as root and drop privileges
 	// themselves: a USER would stop them from starting.
@@ -239,6 +243,9 @@ func (m *Model) addWrite(w Write) {
 	w.Path = path.Clean(w.Path)
 	for i, old := range m.Writes {
 		if old.Path == w.Path && old.Kind == w.Kind {
+			if w.Volume && !old.Volume {
+				m.Writes[i].Mount, m.Writes[i].Why = w.Mount, w.Why
+			}
 			m.Writes[i].Volume = old.Volume || w.Volume
 			m.Writes[i].Copied = old.Copied || w.Copied
 			return

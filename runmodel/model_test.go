@@ -318,3 +318,16 @@ spec:
 		t.Errorf("ports %+v", m.Ports)
 	}
 }
+
+func TestBaseImageEntrypoints(t *testing.T) {
+	m := analyze(t, "FROM node:22-slim\nWORKDIR /app\nCOPY server.js .\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n",
+		map[string]string{"server.js": "require('http').createServer().listen(3000)\n"}, Image{Ref: "node:22-slim", Runtime: "node"}, "")
+	if len(m.Unknown) != 0 || strings.Join(m.Programs, ",") != "node" {
+		t.Errorf("node's own docker-entrypoint.sh runs its arguments: unknown %v, programs %v", m.Unknown, m.Programs)
+	}
+	m = analyze(t, "FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\nCMD [\"postgres\", \"-c\", \"log_statement=all\"]\n",
+		map[string]string{"init.sql": "create table t (id int);\n"}, Image{Ref: "postgres:16"}, "")
+	if len(m.Drops) != 1 || m.Drops[0].Server != "postgres" {
+		t.Errorf("postgres' inherited entrypoint switches to the postgres user: drops %+v", m.Drops)
+	}
+}

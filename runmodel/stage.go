@@ -135,7 +135,7 @@ func (s *stageState) read(ins *dockerfile.Instruction) {
 			if !ok || p == "" {
 				continue
 			}
-			s.volumes = append(s.volumes, Write{Path: s.abs(p), Kind: CreatesIn, Volume: true, Copied: true,
+			s.volumes = append(s.volumes, Write{Path: s.abs(p), Kind: CreatesIn, Volume: true, Mount: "VOLUME", Copied: true,
 				Why: Evidence{File: s.file.Name, Line: ins.Line, Why: "VOLUME " + p + " holds data the container writes"}})
 		}
 	case *instructions.ExposeCommand:

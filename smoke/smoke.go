@@ -129,7 +129,7 @@ func Run(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 	}
 	// The container shares the host's network: two checks of images that
 	// listen on the same port (8000 is popular) must take turns.
-	unlock, err := lockPorts(ctx, exposed, opts.Timeout)
+	unlock, err := lockPorts(ctx, exposed, turnWait(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -529,4 +529,22 @@ func logMessage(line string) string {
 		return line
 	}
 	return msg
+}
+
+// turnWait bounds how long a check waits for its turn on a port: other
+// checks hold it for up to their run, probe and grace times, and a few may
+// queue (parallel test packages, a bot verifying many files), so the wait
+// is a multiple of one check's length, never less than two minutes.
+func turnWait(opts Options) time.Duration {
+	one := opts.Run + opts.Timeout + opts.Grace
+	if opts.Run == 0 {
+		one += DefaultRun
+	}
+	if opts.Timeout == 0 {
+		one += DefaultTimeout
+	}
+	if opts.Grace == 0 {
+		one += DefaultGrace
+	}
+	return max(2*time.Minute, 6*one)
 }

@@ -55,6 +55,9 @@ type App struct {
 	// User is the unprivileged account images without one of their own
 	// get: by default the same name and uid harden fix creates.
 	User User
+	// Grants are the folders the running app writes, given to its user
+	// (see Grant); empty until a first render has been read.
+	Grants Grants
 	// Limits are the memory and CPU limits compose.yaml and the suggested
 	// docker run apply.
 	Limits Limits

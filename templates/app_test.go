@@ -127,7 +127,7 @@ func TestTeamUser(t *testing.T) {
 	}
 	df := string(files[0].Data)
 	for _, want := range []string{
-		"groupadd --system --gid 20000 svc && useradd --system --no-create-home --uid 20000 --gid svc",
+		"groupadd --system --gid 20000 svc && useradd --system --create-home --home-dir /home/svc --uid 20000 --gid svc",
 		"\nUSER 20000:20000\n",
 	} {
 		if !strings.Contains(df, want) {

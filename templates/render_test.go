@@ -132,7 +132,7 @@ func (fx fixture) render(t testing.TB) (dir string, app *App, files []File) {
 	if app.Variant != fx.variant {
 		t.Fatalf("variant %s, want %s", app.Variant, fx.variant)
 	}
-	files, err = Embedded().Render(app, Dockerfile, DockerIgnore, Compose)
+	files, err = Embedded().RenderApp(ctx, app, Dockerfile, DockerIgnore, Compose)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,9 +237,10 @@ func (s *Source) partials() ([]partial, error) {
 
 // funcs are the helpers templates may call.
 var funcs = template.FuncMap{
-	"execForm":  execForm,
-	"copyFiles": copyFiles,
-	"join":      strings.Join,
+	"execForm":   execForm,
+	"copyFiles":  copyFiles,
+	"join":       strings.Join,
+	"createUser": createUser,
 }
 
 // execForm writes an exec-form argument list: ["gunicorn", "app:app"].

@@ -28,15 +28,41 @@ func checkApkNoCache(p *Pass) {
 		if s.Ins.MountsCache(apkCache) || s.Ins.MountsCache("/etc/apk/cache") {
 			return
 		}
+		// An apk update that stays in the RUN (a later apk upgrade needs
+		// its index) still stores an index: then --no-cache only keeps apk
+		// add from storing one of its own, and the summary says so.
+		updates := false
+		for i, c := range s.Commands {
+			if sub, _, ok := apk(c); ok && sub == "update" && indexReaderAfter(s.Commands[i+1:]) {
+				updates = true
+			}
+		}
 		for _, c := range s.Commands {
 			if sub, at, ok := apk(c); ok && sub == "add" && !c.HasArg("--no-cache") {
+				desc := "added --no-cache to apk add so the package index is not stored in the image"
+				if updates {
+					desc = "added --no-cache to apk add so it stores no index of its own (the apk update in the same RUN still stores one)"
+				}
 				p.ReportAt(c, "apk add without --no-cache keeps the package index in the layer", &SuggestedFix{
-					Description: "added --no-cache to apk add so the package index is not stored in the image",
+					Description: desc,
 					Edits:       []dockerfile.Edit{c.InsertAfter(at, "--no-cache")},
 				})
 			}
 		}
 	})
+}
+
+// indexReaderAfter reports whether a command other than apk add reads the
+// stored index without fetching its own (apk upgrade, fix, search, ...):
+// apk-update-redundant then keeps the apk update before it.
+func indexReaderAfter(cmds []*dockerfile.Command) bool {
+	for _, c := range cmds {
+		sub, _, ok := apk(c)
+		if ok && sub != "add" && apkIndexReaders[sub] && !c.HasArg("--no-cache", "--update-cache", "--update") && !c.HasShortFlag('U') {
+			return true
+		}
+	}
+	return false
 }
 
 // apk finds `apk SUB`, returning the subcommand and its index.

@@ -445,6 +445,19 @@ var claimCheckers = []claimChecker{
 		}
 		return createsIn(finalStage(c.output), m[3], m[1], m[2], m[4])
 	}},
+	{"non-root-user", regexp.MustCompile(`^the app now runs as (\S+) \(uid (\d+)\), a new system user with the uid (\S+) service (\S+) runs the container as, created with (useradd|adduser) with the home folder (\S+)$`), func(c *claimCase, _ string, m []string) error {
+		if err := finalUserIs(c.output, m[2], m[1]); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(filepath.Join(c.dir, m[3]))
+		if err != nil {
+			return fmt.Errorf("no compose file %s: %v", m[3], err)
+		}
+		if !regexp.MustCompile(`(?m)^\s*user:\s*["']?` + m[2] + `\b`).Match(data) {
+			return fmt.Errorf("%s does not run a service as uid %s", m[3], m[2])
+		}
+		return createsIn(finalStage(c.output), m[5], m[1], m[2], m[6])
+	}},
 	{"non-root-user", regexp.MustCompile(`^the app now runs as (\S+) \(uid (\d+)\), the user the Dockerfile already creates$`), func(c *claimCase, _ string, m []string) error {
 		if err := finalUserIs(c.output, m[2], m[1]); err != nil {
 			return err
@@ -485,7 +498,7 @@ var claimCheckers = []claimChecker{
 	}},
 	{"non-root-user", regexp.MustCompile(`^it can write (.+), and the other files stay root's and read-only$`), func(c *claimCase, _ string, m []string) error {
 		var paths []string
-		for _, w := range regexp.MustCompile(`(?:^|, | and )(/[^\s,()]*) \(`).FindAllStringSubmatch(m[1], -1) {
+		for _, w := range regexp.MustCompile(`(?:^|, | and )(/[^\s,()]*)`).FindAllStringSubmatch(withoutParens(m[1]), -1) {
 			paths = append(paths, w[1])
 		}
 		if len(paths) == 0 {
@@ -1160,4 +1173,22 @@ func copiesFromOtherStages(f *dockerfile.File, final *dockerfile.Stage) bool {
 		}
 	}
 	return false
+}
+
+// withoutParens drops the parenthesised parts of a phrase (reasons, which
+// hold commas and paths of their own), nested ones included.
+func withoutParens(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -42,6 +42,8 @@ type Options struct {
 type Change struct {
 	Rule        *Rule
 	Description string
+	// Notices are the fix's notices (see SuggestedFix.Notices).
+	Notices []string
 	// Line and EndLine locate the change in the input file.
 	Line, EndLine int
 	// Start and End are the input byte range the change touched (equal for
@@ -295,6 +297,7 @@ func traceChange(r *Rule, fd Finding, f *dockerfile.File, history []dockerfile.O
 	return Change{
 		Rule:        r,
 		Description: fd.Fix.Description,
+		Notices:     fd.Fix.Notices,
 		Start:       start,
 		End:         end,
 		Line:        lineAt(input, start),

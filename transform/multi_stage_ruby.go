@@ -2,6 +2,7 @@ package transform
 
 import (
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/harden-dev/harden/baseimage"
@@ -52,6 +53,18 @@ func planRuby(s *splitter) (*splitPlan, string) {
 	for i := range installs {
 		if strings.Contains(s.chunks[i].ins.Node.Original, "--path") || strings.Contains(s.chunks[i].ins.Node.Original, "--deployment") {
 			return nil, "bundle install on line " + itoaLine(s.chunks[i].ins) + " installs into the app folder"
+		}
+	}
+	// bundle config set path (or deployment) moves the gems into the app
+	// folder and writes .bundle/config there, which the runtime would not get.
+	for _, c := range s.runCommands() {
+		if c.Name() != "bundle" || firstSub(c) != "config" {
+			continue
+		}
+		for j := 0; j < c.NArgs(); j++ {
+			if a, lit := c.Arg(j); lit && (a == "path" || a == "deployment" || strings.HasPrefix(a, "path=") || a == "BUNDLE_PATH") {
+				return nil, "bundle config on line " + strconv.Itoa(c.Line()) + " sets " + a + ", which puts the gems in the app folder where harden cannot follow them"
+			}
 		}
 	}
 	if why := removedBundlerFlags(s, installCmds); why != "" {

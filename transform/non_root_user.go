@@ -41,10 +41,16 @@ var NonRootUser = &Rule{
 			"moves packages out of /root (pip --user, poetry's default virtualenvs), moves a port " +
 			"below 1024 that an ENV or a flag sets to one above 1024 (an interface change it " +
 			"states), and switches with a numeric USER after the last step that needs root. " +
+			"Deployment files count: a stage that a compose service of the repository builds as its " +
+			"target is hardened too, a service's user: or a Kubernetes manifest's runAsUser decides " +
+			"the uid, and a service's ports and mounts count as the app's. " +
 			"It leaves the user alone and says why when it cannot prove the app still works: a " +
 			"server that starts as root and drops privileges itself (Apache, php-fpm, uWSGI with " +
 			"uid=, stock nginx, gosu in an entrypoint), an entrypoint that needs root or that it " +
-			"cannot read, a low port it cannot move, or a VOLUME whose existing data belongs to root.",
+			"cannot read, a write into a system folder, a low port it cannot move, a bind mount of " +
+			"the host's files, or a VOLUME or named volume whose existing data belongs to root " +
+			"(`volumes: migrate` in .harden.yaml opts in, and the pull request then lists the " +
+			"command operators run before upgrading). `harden detect` shows the model and its evidence.",
 		Bad: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n" +
 			"RUN groupadd --system --gid 10001 app && useradd --system --create-home --home-dir /home/app --uid 10001 --gid app --shell /usr/sbin/nologin app\n" +
@@ -54,7 +60,44 @@ var NonRootUser = &Rule{
 }
 
 func checkNonRootUser(p *Pass) {
-	checkStageUser(p, p.File.FinalStage())
+	for _, st := range runningStages(p) {
+		checkStageUser(p, st)
+	}
+}
+
+// runningStages are the stages whose image runs: the final one, and any
+// stage a compose service of the repository builds as its target. A stage
+// other stages build on is left out: a USER there would also apply to
+// their RUN steps.
+func runningStages(p *Pass) []*dockerfile.Stage {
+	f := p.File
+	out := []*dockerfile.Stage{f.FinalStage()}
+	for _, cs := range composeBuilding(p) {
+		t := cs.Build.Target
+		if t == "" {
+			continue
+		}
+		st := f.StageByName(t)
+		if st == nil || slices.Contains(out, st) {
+			continue
+		}
+		if buildsOn(f, st) {
+			p.Report(st.From, "stage "+st.Name+" runs ("+cs.where+" builds it as its target) as root; harden left it alone because other stages build on it, and a USER there would run their RUN steps as that user too: add USER at its end by hand, and USER root at the start of the stages built on it", nil)
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// buildsOn reports whether another stage builds FROM st.
+func buildsOn(f *dockerfile.File, st *dockerfile.Stage) bool {
+	for _, other := range f.Stages {
+		if other.Parent() == st {
+			return true
+		}
+	}
+	return false
 }
 
 // checkStageUser hardens one stage that runs.
@@ -69,6 +112,10 @@ func checkStageUser(p *Pass, st *dockerfile.Stage) {
 	if exportsOnly(st) {
 		return
 	}
+	runsAsRoot := "the container runs as root"
+	if st != f.FinalStage() {
+		runsAsRoot = "stage " + st.Name + " runs as root (a compose service builds it as its target)"
+	}
 	root := rootImage(st)
 	var facts detect.ImageFacts
 	switch {
@@ -77,38 +124,65 @@ func checkStageUser(p *Pass, st *dockerfile.Stage) {
 	case root.Known:
 		facts = detect.Image(root.Ref)
 	default:
-		p.Report(st.From, "the container runs as root; the base image is set by an ARG without a default, so harden cannot tell how to add a user: add one and a USER instruction", nil)
+		p.Report(st.From, runsAsRoot+"; the base image is set by an ARG without a default, so harden cannot tell how to add a user: add one and a USER instruction", nil)
 		return
 	}
 	if user == "" && facts.NonRootDefault {
 		return // the image already runs as its own non-root user
 	}
 	if facts.Toolchain == detect.TriYes {
-		p.Report(st.From, "the container runs as root; harden left the user alone because the final stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
+		p.Report(st.From, runsAsRoot+"; harden left the user alone because the stage is a build image ("+facts.Ref+"), where tools keep caches in root's home: split off a runtime stage first", nil)
 		return
 	}
 	if facts.Distro == "windows" {
-		p.Report(st.From, "the container runs as root; Windows images manage users differently: use ContainerUser", nil)
+		p.Report(st.From, runsAsRoot+"; Windows images manage users differently: use ContainerUser", nil)
 		return
 	}
 	model := p.runModel(st, facts)
 	at, msg := st.From, "the final stage has no USER, so the container runs as root"
+	if st != f.FinalStage() {
+		msg = "stage " + st.Name + " runs (a compose service builds it as its target) with no USER, so its container runs as root"
+	}
 	if userIns != nil && rootUser(user) {
 		at, msg = userIns, "the image ends with USER "+user+", so the container runs as root"
 	}
 	plan, why := planUser(p, st, facts, model)
 	if why != "" {
-		p.Report(at, "the container runs as root; harden left the user alone because "+why, nil)
+		p.Report(at, runsAsRoot+"; harden left the user alone because "+why, nil)
 		return
 	}
-	_ = f
-	p.Report(at, msg, &SuggestedFix{Description: plan.description, Edits: plan.edits})
+	p.Report(at, msg, &SuggestedFix{Description: plan.description, Edits: plan.edits, Notices: plan.notices})
 }
 
-// runModel builds the model of what the stage does at run time.
+// runModel builds the model of what the stage does at run time, with the
+// compose services that run it.
 func (p *Pass) runModel(st *dockerfile.Stage, facts detect.ImageFacts) *runmodel.Model {
+	var deps []runmodel.Deployment
+	for _, cs := range composeServicesOf(p, st) {
+		deps = append(deps, deploymentOf(cs))
+	}
 	return runmodel.Analyze(runmodel.Input{File: p.File, Stage: st, Context: p.Context, Framework: p.facts().Framework,
-		Ecosystem: string(p.facts().Ecosystem), Image: facts.RunImage()})
+		Ecosystem: string(p.facts().Ecosystem), Image: facts.RunImage(), Deployments: deps})
+}
+
+// deploymentOf is what a compose service tells the runtime model.
+func deploymentOf(cs composeService) runmodel.Deployment {
+	d := runmodel.Deployment{Where: cs.where, User: cs.User, Env: map[string]string{},
+		Command: cs.Command.Words(), Entrypoint: cs.Entrypoint.Words()}
+	for _, v := range cs.Volumes {
+		d.Mounts = append(d.Mounts, runmodel.Mount{Target: v.Target, Kind: string(v.Type), ReadOnly: v.ReadOnly})
+	}
+	for _, port := range cs.Ports {
+		if n := port.Number(); n > 0 {
+			d.Ports = append(d.Ports, n)
+		}
+	}
+	for _, e := range cs.Environment {
+		if e.HasValue {
+			d.Env[e.Name] = e.Value
+		}
+	}
+	return d
 }
 
 // stageChainOf returns a stage and the stages it builds on, nearest first.
@@ -190,6 +264,7 @@ type account struct {
 type userPlan struct {
 	edits       []dockerfile.Edit
 	description string
+	notices     []string
 }
 
 // planUser decides how the stage's app can run as non-root, or says why
@@ -224,10 +299,11 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmode
 
 	// The paths the app writes.
 	own := runmodel.OwnershipOf(p.File, st, p.Context, facts.RunImage().User)
-	dirs, trees, owned, why := writablePaths(m, acct, own)
+	grants, why := m.GrantsFor(runmodel.User{Name: acct.name, UID: acct.uid}, acct.home, own)
 	if why != "" {
 		return userPlan{}, why
 	}
+	dirs, trees, owned := grants.Dirs, grants.Trees, grants.Reasons
 	if (len(dirs) > 0 || len(trees) > 0 || acct.makeHome) && !shell {
 		return userPlan{}, "the app writes " + strings.Join(append(dirs, trees...), ", ") + " and " + facts.Ref + " has no shell to give them to a user"
 	}
@@ -285,6 +361,15 @@ func planUser(p *Pass, st *dockerfile.Stage, facts detect.ImageFacts, m *runmode
 		desc += "; the app's files stay root's and read-only"
 	}
 	desc += strings.Join(append(notes, portNotes...), "")
+	if vols := m.Volumes(); len(vols) > 0 && p.MigrateVolumes {
+		var paths []string
+		for _, v := range vols {
+			paths = append(paths, v.Path)
+		}
+		migrate := fmt.Sprintf("`docker run --rm -v DATA:%s busybox chown -R %s %s`", paths[0], strings.TrimSuffix(acct.ref, ":"), paths[0])
+		desc += fmt.Sprintf("; existing containers keep root's data in %s (volumes: migrate), so before upgrading give it to the user: %s", joinAnd(paths), migrate)
+		plan.notices = append(plan.notices, fmt.Sprintf("Existing containers keep root's data in %s: before upgrading, give it to the new user, for each volume: %s.", joinAnd(paths), migrate))
+	}
 	plan.description = desc
 	return plan, ""
 }
@@ -311,14 +396,47 @@ func blockers(p *Pass, m *runmodel.Model) string {
 		}
 	}
 	if vols := m.Volumes(); len(vols) > 0 && !p.MigrateVolumes {
-		var paths []string
-		for _, v := range vols {
-			paths = append(paths, v.Path)
-		}
-		return "VOLUME " + strings.Join(paths, " ") + " keeps the data of existing containers, and that data belongs to root: a non-root user could not write it after an upgrade. " +
-			"To switch, give the data to the user first (for example `docker run --rm -v DATA:" + vols[0].Path + " busybox chown -R 10001:10001 " + vols[0].Path + "`), then set `volumes: migrate` in .harden.yaml so that harden adds the user"
+		return volumeBlocker(p, vols)
 	}
 	return ""
+}
+
+// volumeBlocker explains why harden leaves the user of an image with
+// mounted data alone: named volumes and VOLUMEs keep the root-owned data
+// of existing containers, and a bind mount brings the host's files with
+// the host's owners.
+func volumeBlocker(p *Pass, vols []runmodel.Write) string {
+	var named, bind []string
+	for _, v := range vols {
+		switch {
+		case v.Mount == "bind":
+			bind = append(bind, v.Path+" ("+v.Why.String()+")")
+		case v.Why.File == p.File.Name:
+			named = append(named, "VOLUME "+v.Path)
+		default:
+			named = append(named, v.Path+" ("+v.Why.String()+")")
+		}
+	}
+	var parts []string
+	if len(bind) > 0 {
+		parts = append(parts, joinAnd(bind)+" "+plural(len(bind), "holds", "hold")+" the host's files, owned by the host's user, whom a user made in the image cannot stand in for: "+
+			"run that service with user: set to the host user's uid, or add USER by hand once the two agree")
+	}
+	if len(named) > 0 {
+		parts = append(parts, joinAnd(named)+" "+plural(len(named), "keeps", "keep")+" the data of existing containers, and root owns it: a non-root user could not write it after an upgrade. "+
+			"To switch, give the data to the user first (for example `docker run --rm -v DATA:"+named0(vols)+" busybox chown -R 10001:10001 "+named0(vols)+"`), then set `volumes: migrate` in .harden.yaml so that harden adds the user")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// named0 is the first mounted path that is not a bind mount.
+func named0(vols []runmodel.Write) string {
+	for _, v := range vols {
+		if v.Mount != "bind" {
+			return v.Path
+		}
+	}
+	return vols[0].Path
 }
 
 // dropAdvice says how to run a self-dropping server unprivileged instead.
@@ -370,6 +488,28 @@ func pickAccount(p *Pass, facts detect.ImageFacts, m *runmodel.Model, tool accou
 			said: fmt.Sprintf("%s (uid %d), %s, created with %s with the home folder %s", name, uid, why, tool.Program(), a.HomeDir())}, ""
 	}
 	user := p.User
+	for _, d := range m.Deployed {
+		name, _, _ := strings.Cut(d.User, ":")
+		if rootUser(name) || name == "" {
+			continue
+		}
+		// The service runs the image as this user whatever USER says:
+		// the files harden gives away must be that user's.
+		if uid := atoi(name); uid >= 0 {
+			for _, u := range m.Users {
+				if u.UID == uid && u.Stage == "" {
+					return existingAccount(u, m)
+				}
+			}
+			return create(user.Name, uid, uid, "a new system user with the uid "+d.Why.File+" runs the container as")
+		}
+		for _, u := range m.Users {
+			if u.Name == name && u.Stage == "" {
+				return existingAccount(u, m)
+			}
+		}
+		return account{}, d.Why.File + " runs the container as " + name + ", a user harden cannot find in the image; create it in the Dockerfile and add USER"
+	}
 	if m.RunAsUser != nil {
 		uid := m.RunAsUser.Number
 		for _, u := range m.Users {
@@ -445,112 +585,6 @@ func existingAccount(u runmodel.User, m *runmodel.Model) (account, string) {
 		}
 	}
 	return a, ""
-}
-
-// writablePaths turns the model's writes into the folders to make and own
-// (dirs: mkdir -p and chown, not recursive, so the files already in them
-// stay root's) and the paths to own with their contents (trees), with a
-// phrase per path for the summary. why is set when a write cannot be
-// given to the user.
-func writablePaths(m *runmodel.Model, acct account, own *runmodel.Ownership) (dirs, trees, owned []string, why string) {
-	// The app's own folder may lie in a system tree (/usr/src/app); it and
-	// what is below it are the app's, not the system's.
-	blocked := func(p string) bool {
-		if runmodel.AppFolder(m.Workdir) && runmodel.Under(p, m.Workdir) {
-			return false
-		}
-		return systemFolder(p)
-	}
-	add := func(list *[]string, p string, w runmodel.Write) {
-		if !slices.Contains(*list, p) {
-			*list = append(*list, p)
-			owned = append(owned, p+" ("+shortWhy(w.Why)+")")
-		}
-	}
-	// A folder the app makes inside one it can already write needs
-	// nothing: the app makes it itself.
-	writable := func(p string) bool {
-		for _, d := range dirs {
-			if d == p {
-				return true
-			}
-		}
-		return acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p)
-	}
-	writes := append([]runmodel.Write(nil), m.Writes...)
-	slices.SortStableFunc(writes, func(a, b runmodel.Write) int {
-		return strings.Count(a.Path, "/") - strings.Count(b.Path, "/")
-	})
-	for _, w := range writes {
-		p := w.Path
-		if acct.home != "" && runmodel.Under(p, acct.home) || underWorldWritable(p) {
-			continue
-		}
-		if (w.Kind == runmodel.MakesDir || w.Kind == runmodel.MakesDirOnce) && !w.Copied && writable(path.Dir(p)) {
-			continue
-		}
-		if acct.uid >= 0 || acct.name != "" {
-			if ok, _ := own.Writable(w, runmodel.User{Name: acct.name, UID: acct.uid}); ok {
-				continue // the Dockerfile already gives it to the user
-			}
-		}
-		switch w.Kind {
-		case runmodel.CreatesIn:
-			if blocked(p) {
-				return nil, nil, nil, "the app writes in " + p + " (" + w.Why.String() + "), a system folder harden will not hand to a user; point the app at a folder of its own, then add USER"
-			}
-			add(&dirs, p, w)
-		case runmodel.MakesDir:
-			if blocked(p) {
-				return nil, nil, nil, "the app makes " + p + " (" + w.Why.String() + "), a system folder"
-			}
-			add(&dirs, p, w)
-		case runmodel.MakesDirOnce:
-			parent := path.Dir(p)
-			if blocked(parent) {
-				return nil, nil, nil, "the app makes " + p + " and fails if it already exists (" + w.Why.String() + "), so only its parent " + parent + " could be given to the user, and that is a system folder; make the app accept an existing folder, then add USER"
-			}
-			add(&dirs, parent, w)
-		case runmodel.Modifies:
-			if blocked(p) {
-				return nil, nil, nil, "the app writes " + p + " (" + w.Why.String() + "), which belongs to the system"
-			}
-			add(&trees, p, w)
-		}
-	}
-	return dirs, trees, owned, ""
-}
-
-// systemFolder reports whether a folder is one harden never gives to the
-// app's user: the root of the file system and the system's own folders.
-func systemFolder(p string) bool {
-	p = path.Clean(p)
-	switch p {
-	case "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
-		"/sys", "/usr", "/var", "/var/lib", "/var/log", "/var/cache", "/var/run", "/mnt", "/media", "/usr/local", "/usr/share":
-		return true
-	}
-	for _, pre := range []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/", "/boot/", "/etc/", "/root/"} {
-		if strings.HasPrefix(p, pre) {
-			return true
-		}
-	}
-	return false
-}
-
-func underWorldWritable(p string) bool {
-	return runmodel.Under(p, "/tmp") || runmodel.Under(p, "/var/tmp") || runmodel.Under(p, "/dev/shm")
-}
-
-// shortWhy trims evidence to its reason, for summaries.
-func shortWhy(e runmodel.Evidence) string {
-	if e.File != "" && e.Line > 0 {
-		return fmt.Sprintf("%s, %s:%d", e.Why, e.File, e.Line)
-	}
-	if e.File != "" {
-		return e.Why + ", " + e.File
-	}
-	return e.Why
 }
 
 // movableUserBase reports whether a copy into /root is Python's user base
@@ -714,6 +748,7 @@ func movePorts(p *Pass, st *dockerfile.Stage, m *runmodel.Model, plan *userPlan)
 		taken[to] = true
 		plan.edits = append(plan.edits, edits...)
 		notes = append(notes, fmt.Sprintf("; the app now listens on port %d instead of %d, since a non-root user cannot bind ports below 1024 on Kubernetes and older runtimes: this changes the image's interface, so update port mappings, Services and probes", to, port.Number))
+		plan.notices = append(plan.notices, fmt.Sprintf("The image's port changes from %d to %d (%s): update port mappings (-p, compose ports), Kubernetes Services and containerPorts, and health probes.", port.Number, to, port.Why.String()))
 	}
 	return notes, ""
 }
@@ -739,6 +774,8 @@ func settingWhere(s string) string {
 		return "by the base image's server"
 	case "kubernetes":
 		return "in the Kubernetes manifests"
+	case "compose":
+		return "by a compose service"
 	case "flag":
 		return "by a command-line flag outside the Dockerfile"
 	}
@@ -835,6 +872,15 @@ func replaceNumber(f *dockerfile.File, ins *dockerfile.Instruction, num string, 
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// atoi reads a non-negative number, -1 when s is not one.
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
 
 // insertionPoint is where a new instruction goes before ins[i]: above the
 // comments that belong to ins[i].

@@ -140,7 +140,11 @@ type SuggestedFix struct {
 	// Description says what the fix does and why, for change summaries and
 	// PR bodies.
 	Description string
-	Edits       []dockerfile.Edit
+	// Notices are what people must do or know before the change ships: an
+	// interface change (a port that moved), a migration operators run.
+	// PR bodies list them apart, so that a reviewer cannot miss them.
+	Notices []string
+	Edits   []dockerfile.Edit
 }
 
 // Pass is what a rule sees while checking one file.

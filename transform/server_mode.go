@@ -155,6 +155,26 @@ type composeService struct {
 // folder up to the repository root; a compose file that does not parse
 // counts as no evidence.
 func composeServices(p *Pass) []composeService {
+	return composeServicesOf(p, p.File.FinalStage())
+}
+
+// composeServicesOf are the compose services that build the Dockerfile
+// with st as their target (no target means the final stage).
+func composeServicesOf(p *Pass, st *dockerfile.Stage) []composeService {
+	final := p.File.FinalStage()
+	var out []composeService
+	for _, s := range composeBuilding(p) {
+		t := s.Build.Target
+		if t == "" && st == final || t != "" && strings.EqualFold(t, st.Name) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// composeBuilding are all the compose services that build this Dockerfile,
+// whatever their target.
+func composeBuilding(p *Pass) []composeService {
 	if p.Context == nil || p.Context.Dir == "" {
 		return nil
 	}
@@ -170,7 +190,6 @@ func composeServices(p *Pass) []composeService {
 	if _, err := os.Stat(df); err != nil || !filepath.IsAbs(df) && filepath.Dir(df) == "." {
 		df = filepath.Join(p.Context.Dir, filepath.Base(df))
 	}
-	final := p.File.FinalStage()
 	var out []composeService
 	for _, proj := range projects {
 		var names []string
@@ -178,9 +197,7 @@ func composeServices(p *Pass) []composeService {
 			names = append(names, filepath.Base(f))
 		}
 		for _, s := range proj.ServicesBuilding(df) {
-			if t := s.Build.Target; t == "" || strings.EqualFold(t, final.Name) {
-				out = append(out, composeService{s, strings.Join(names, " + ") + " service " + s.Name})
-			}
+			out = append(out, composeService{s, strings.Join(names, " + ") + " service " + s.Name})
 		}
 	}
 	return out

@@ -1,0 +1,3 @@
+from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+HTTPServer(("", 8000), SimpleHTTPRequestHandler).serve_forever()

@@ -1,0 +1,5 @@
+import time
+
+while True:
+    print("polling the queue", flush=True)
+    time.sleep(10)
