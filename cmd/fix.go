@@ -128,7 +128,7 @@ not build or start (nothing proposed for it).`,
 	fl.BoolVar(&opts.All, "all", false, "in folders, also fix *.Dockerfile and Dockerfile.* files")
 	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor and test fixtures: testdata, fixtures, __fixtures__)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list changes on standard error")
-	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel")
+	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel (with --verify: to build and start at once)")
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
 	fl.StringVar(&opts.Dockerignore, "dockerignore", "auto", "auto: also generate the .dockerignore (written with --write, shown with --diff); skip: leave it alone")
 	fl.StringVar(&opts.PRBody, "pr-body", "", "write a Markdown pull-request description of the changes to this file")

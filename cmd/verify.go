@@ -42,7 +42,7 @@ func prepareVerify(opts *FixOptions, lookup func(string) (string, bool)) (*verif
 		}
 	}
 	if opts.BuildTimeout < 0 || opts.SmokeTimeout < 0 {
-		return nil, usageError("--build-timeout and --smoke-timeout must be positive")
+		return nil, usageError("--build-timeout and --smoke-timeout cannot be negative")
 	}
 	if err := checkTLSFlags(opts.TLS); err != nil {
 		return nil, err
