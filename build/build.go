@@ -47,6 +47,10 @@ type Request struct {
 	// OutputDir receives the OCI layout. Empty means a new temporary directory
 	// that Result.Cleanup removes.
 	OutputDir string
+	// NoUncompressedSize leaves Stats.UncompressedSize at 0 instead of
+	// decompressing every layer to count it: fix --verify starts the image
+	// and needs no size, and decompressing a large base costs seconds.
+	NoUncompressedSize bool
 }
 
 // Result is a successful build.
@@ -236,7 +240,7 @@ func (c *Client) Build(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if res.Stats, err = Measure(img); err != nil {
+	if res.Stats, err = measure(img, !req.NoUncompressedSize); err != nil {
 		return fail(fmt.Errorf("measure: %w", err))
 	}
 	res.Stats.BuildTime = elapsed

@@ -31,6 +31,8 @@ var ErrUnreachable = errors.New("buildkit daemon unreachable")
 type UnreachableError struct {
 	Addr Address
 	Err  error
+	// TLS is where the TLS settings in use came from; empty without TLS.
+	TLS Source
 }
 
 func (e *UnreachableError) Error() string {
@@ -38,6 +40,9 @@ func (e *UnreachableError) Error() string {
 	fmt.Fprintf(&b, "cannot reach BuildKit at %s (from %s): %v\n", e.Addr.URL, e.Addr.Source, e.Err)
 	if len(e.Addr.Tried) > 1 {
 		fmt.Fprintf(&b, "  looked for a daemon at: %s\n", strings.Join(e.Addr.Tried, ", "))
+	}
+	if e.TLS != "" {
+		fmt.Fprintf(&b, "  with TLS from %s: check the CA, the client certificate and key, and the server name\n", e.TLS)
 	}
 	b.WriteString("  start one as root with `buildkitd &` (runc and buildkitd installed),\n")
 	b.WriteString("  or from the harden repository: scripts/e2e-setup.sh && scripts/buildkitd-dev.sh,\n")
@@ -64,6 +69,8 @@ type Client struct {
 type ConnectOptions struct {
 	// ProbeTimeout bounds the readiness probe; zero means DefaultProbeTimeout.
 	ProbeTimeout time.Duration
+	// TLS authenticates to a daemon on tcp:// (see ResolveTLS).
+	TLS TLS
 }
 
 // Connect resolves host (see ResolveAddress), dials it and checks that a
@@ -79,7 +86,14 @@ func ConnectAddress(ctx context.Context, addr Address, opts ConnectOptions) (*Cl
 	if timeout <= 0 {
 		timeout = DefaultProbeTimeout
 	}
-	var copts []bkclient.ClientOpt
+	copts, err := opts.TLS.clientOpts(addr)
+	if err != nil {
+		return nil, err
+	}
+	var tlsFrom Source
+	if len(copts) > 0 {
+		tlsFrom = opts.TLS.Source
+	}
 	url := addr.URL
 	if addr.DockerEngine {
 		copts = dockerEngineOpts(strings.TrimPrefix(addr.URL, "unix://"))
@@ -88,7 +102,7 @@ func ConnectAddress(ctx context.Context, addr Address, opts ConnectOptions) (*Cl
 	bk, err := bkclient.New(ctx, url, copts...)
 	if err != nil {
 		// New only fails on malformed addresses or unknown helper schemes.
-		return nil, &UnreachableError{Addr: addr, Err: err}
+		return nil, &UnreachableError{Addr: addr, Err: err, TLS: tlsFrom}
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -98,11 +112,11 @@ func ConnectAddress(ctx context.Context, addr Address, opts ConnectOptions) (*Cl
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the caller gave up; not the daemon's fault
 		}
-		return nil, &UnreachableError{Addr: addr, Err: err}
+		return nil, &UnreachableError{Addr: addr, Err: err, TLS: tlsFrom}
 	}
 	if len(workers) == 0 {
 		bk.Close()
-		return nil, &UnreachableError{Addr: addr, Err: errors.New("daemon has no workers")}
+		return nil, &UnreachableError{Addr: addr, Err: errors.New("daemon has no workers"), TLS: tlsFrom}
 	}
 	return &Client{bk: bk, Addr: addr, Workers: workers}, nil
 }

@@ -103,7 +103,11 @@ func findImage(idx v1.ImageIndex, want *v1.Platform, depth int) (v1.Image, error
 
 // Measure computes Stats from an image. Every layer is decompressed once to
 // count its bytes, so the cost is proportional to the image size.
-func Measure(img v1.Image) (Stats, error) {
+func Measure(img v1.Image) (Stats, error) { return measure(img, true) }
+
+// measure is Measure; without uncompressed, UncompressedSize stays 0 and
+// no layer is read.
+func measure(img v1.Image, uncompressed bool) (Stats, error) {
 	var s Stats
 	dg, err := img.Digest()
 	if err != nil {
@@ -122,6 +126,9 @@ func Measure(img v1.Image) (Stats, error) {
 			return s, fmt.Errorf("layer %d size: %w", i, err)
 		}
 		s.CompressedSize += size
+		if !uncompressed {
+			continue
+		}
 		n, err := uncompressedSize(l)
 		if err != nil {
 			return s, fmt.Errorf("layer %d: %w", i, err)

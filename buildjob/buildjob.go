@@ -4,11 +4,13 @@
 // harden itself never links the BuildKit client. That client, with gRPC,
 // OpenTelemetry and the registry libraries beneath it, more than doubled the
 // start-up time of every harden process, and bots start one per Dockerfile.
-// So the commands that build images (report, fix --build) harden the files in
-// process as usual, then run harden-build with a Job on its standard input;
-// harden-build prints the result to its standard output and exits with the
-// code harden passes on. This package holds only that contract and the
-// launcher, so it stays light enough for harden to import.
+// So the commands that build images (report, fix --build, fix --verify)
+// harden the files in process as usual, then run harden-build with a Job on
+// its standard input; harden-build prints the result to its standard output
+// and exits with the code harden passes on. fix --verify runs it several
+// times per Dockerfile: which variants of the file to build next depends on
+// how the last ones fared (see package verify). This package holds only that
+// contract and the launcher, so it stays light enough for harden to import.
 package buildjob
 
 import (
@@ -16,12 +18,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Protocol is the version of the Job encoding. harden-build refuses a job
 // of another version instead of guessing, so a harden and a harden-build
 // from different releases fail with advice, not a half-read job.
-const Protocol = 1
+//
+// Version 2 added the probe and verify kinds, TLS settings and the smoke
+// check's port, HTTP path and timeout.
+const Protocol = 2
 
 // Kind is what harden-build is asked to produce.
 type Kind string
@@ -32,6 +38,13 @@ const (
 	// KindPullRequest is harden fix --build: a Markdown report per Input,
 	// for the pull-request body.
 	KindPullRequest Kind = "pull-request"
+	// KindProbe is asked before anything else by fix --verify: can
+	// BuildKit be reached, and can the smoke check run here? The answer is
+	// a ProbeResult in JSON.
+	KindProbe Kind = "probe"
+	// KindVerify builds each of Job.Candidates and starts it with the
+	// smoke check; the answer is a VerifyResult in JSON.
+	KindVerify Kind = "verify"
 )
 
 // Exit codes of harden-build, the same as harden's.
@@ -61,8 +74,65 @@ type Job struct {
 	Format    Format            `json:"format,omitempty"`
 	// LayoutDir keeps both images of a report as OCI layouts.
 	LayoutDir string `json:"layout_dir,omitempty"`
-	// Smoke is the check run on each hardened image; nil skips it.
+	// Smoke is the check run on each hardened image (each candidate, for
+	// KindVerify); nil skips it.
 	Smoke *Smoke `json:"smoke,omitempty"`
+	// TLS authenticates to a BuildKit on tcp://; zero means none.
+	TLS TLS `json:"tls,omitzero"`
+	// Candidates are the files a KindVerify job builds and starts.
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// BuildTimeout bounds each build of a KindVerify job; zero means
+	// DefaultBuildTimeout.
+	BuildTimeout time.Duration `json:"build_timeout_ns,omitempty"`
+	// StopAt makes a KindVerify job stop at the first candidate that
+	// works, or fails; the others are cut off and their verdicts marked
+	// Skipped. Empty tries them all.
+	StopAt StopAt `json:"stop_at,omitempty"`
+}
+
+// StopAt says when a KindVerify job has learnt enough. The candidates are
+// started in the job's order either way.
+type StopAt string
+
+const (
+	// StopAtWorking: the candidates go best first, and the first that
+	// works is the answer.
+	StopAtWorking StopAt = "working"
+	// StopAtFailing: every candidate must work for the answer to matter
+	// (the original first), so the first that fails ends the job.
+	StopAtFailing StopAt = "failing"
+)
+
+// DefaultBuildTimeout bounds one build of fix --verify: a cold build of a
+// real app with its dependencies fits with room to spare, and a build that
+// hangs (a RUN waiting on the network) is cut off.
+const DefaultBuildTimeout = 15 * time.Minute
+
+// TLS holds buildctl's TLS settings for a daemon on tcp:// (see package
+// build, which applies them).
+type TLS struct {
+	CACert     string `json:"cacert,omitempty"`
+	Cert       string `json:"cert,omitempty"`
+	Key        string `json:"key,omitempty"`
+	ServerName string `json:"servername,omitempty"`
+	Dir        string `json:"dir,omitempty"`
+}
+
+// IsZero reports whether no setting is given.
+func (t TLS) IsZero() bool { return t == TLS{} }
+
+// Candidate is one version of a Dockerfile for fix --verify to build and
+// start: the original, the full rewrite, or the rewrite without some rules.
+type Candidate struct {
+	// Name labels the candidate in progress and messages.
+	Name string `json:"name"`
+	// ContextDir is the build context.
+	ContextDir string `json:"context_dir"`
+	// Dockerfile is the file's content.
+	Dockerfile []byte `json:"dockerfile"`
+	// Ignore is the ignore file for this build; nil leaves the context's
+	// own .dockerignore in force.
+	Ignore []byte `json:"ignore,omitempty"`
 }
 
 // Smoke is how the hardened image is started and checked.
@@ -74,6 +144,15 @@ type Smoke struct {
 	// Required makes a check that cannot run (no root, no runc) an error
 	// rather than a note: the user asked for it by name.
 	Required bool `json:"required,omitempty"`
+	// Port is the TCP port to wait for instead of the image's EXPOSE; 0
+	// means the image's.
+	Port int `json:"port,omitempty"`
+	// HTTPPath makes the port check an HTTP GET of this path that must
+	// answer below 500.
+	HTTPPath string `json:"http_path,omitempty"`
+	// Timeout is how long a started image gets to answer, or the command
+	// to finish; zero means the smoke check's default.
+	Timeout time.Duration `json:"timeout_ns,omitempty"`
 }
 
 // Input is one Dockerfile to build before and after hardening.
@@ -121,7 +200,14 @@ func Decode(r io.Reader) (Job, error) {
 		if len(job.Inputs) != 1 {
 			return Job{}, fmt.Errorf("a report job has one Dockerfile, this one has %d", len(job.Inputs))
 		}
-	case KindPullRequest:
+	case KindPullRequest, KindProbe:
+	case KindVerify:
+		if len(job.Candidates) == 0 {
+			return Job{}, errors.New("a verify job has no candidates")
+		}
+		if job.StopAt != "" && job.StopAt != StopAtWorking && job.StopAt != StopAtFailing {
+			return Job{}, fmt.Errorf("unknown stop_at %q", job.StopAt)
+		}
 	default:
 		return Job{}, fmt.Errorf("unknown job kind %q", job.Kind)
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeProgramEnv makes this test binary act as harden-build: it reads the
@@ -42,23 +43,41 @@ func sampleJob() Job {
 			HardenedIgnore: []byte(".git\n"), Changes: 3,
 		}},
 		BuildArgs: map[string]string{"PY": "3.12"}, Target: "run", Platform: "linux/arm64", NoCache: true,
-		Progress: ProgressPlain, Format: FormatJSON, LayoutDir: "out", Smoke: &Smoke{Command: "id -u", Required: true},
+		Progress: ProgressPlain, Format: FormatJSON, LayoutDir: "out",
+		Smoke: &Smoke{Command: "id -u", Required: true, Port: 8080, HTTPPath: "/health", Timeout: 45 * time.Second},
+		TLS:   TLS{CACert: "/certs/ca.pem", Cert: "/certs/cert.pem", Key: "/certs/key.pem", ServerName: "bk"},
 	}
 }
 
+func sampleVerifyJob() Job {
+	j := sampleJob()
+	j.Kind, j.Inputs, j.Format, j.LayoutDir = KindVerify, nil, "", ""
+	j.BuildTimeout = 3 * time.Minute
+	j.StopAt = StopAtWorking
+	j.Candidates = []Candidate{
+		{Name: "original", ContextDir: "svc", Dockerfile: []byte("FROM a\n")},
+		{Name: "without non-root-user", ContextDir: "svc", Dockerfile: []byte("FROM b\n"), Ignore: []byte(".git\n")},
+	}
+	return j
+}
+
 func TestEncodeDecodeRoundTrip(t *testing.T) {
-	var buf bytes.Buffer
-	if err := Encode(&buf, sampleJob()); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Decode(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := sampleJob()
-	want.Protocol = Protocol
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	for _, job := range []Job{sampleJob(), sampleVerifyJob(), {Kind: KindProbe}} {
+		var buf bytes.Buffer
+		if err := Encode(&buf, job); err != nil {
+			t.Fatal(err)
+		}
+		if job.TLS.IsZero() && strings.Contains(buf.String(), `"tls"`) {
+			t.Errorf("a job without TLS carries a tls key: %s", buf.String())
+		}
+		got, err := Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job.Protocol = Protocol
+		if !reflect.DeepEqual(got, job) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, job)
+		}
 	}
 }
 
@@ -73,15 +92,17 @@ func TestDecodeRefusesWhatItCannotRun(t *testing.T) {
 		return buf.String()
 	}
 	for name, tc := range map[string]struct{ in, want string }{
-		"empty":                    {"", "no job on standard input"},
-		"not json":                 {"FROM alpine\n", "same release"},
-		"older protocol":           {`{"protocol":0,"kind":"report","inputs":[{}]}`, "protocol version 0, this harden-build reads version 1"},
-		"unknown field":            {`{"protocol":1,"kind":"report","inputs":[{}],"shiny":true}`, "same release"},
-		"unknown kind":             {encode(func(j *Job) { j.Kind = "deploy" }), `unknown job kind "deploy"`},
-		"report of two":            {encode(func(j *Job) { j.Inputs = append(j.Inputs, j.Inputs[0]) }), "has 2"},
-		"bad progress":             {encode(func(j *Job) { j.Progress = "fancy" }), `invalid progress mode "fancy"`},
-		"bad format":               {encode(func(j *Job) { j.Format = "sarif" }), `unknown format "sarif"`},
-		"pull request, bad format": {encode(func(j *Job) { j.Kind = KindPullRequest; j.Inputs = nil; j.Format = "xml" }), `unknown format "xml"`},
+		"empty":                     {"", "no job on standard input"},
+		"not json":                  {"FROM alpine\n", "same release"},
+		"older protocol":            {`{"protocol":1,"kind":"report","inputs":[{}]}`, fmt.Sprintf("protocol version 1, this harden-build reads version %d: install harden and harden-build from the same release", Protocol)},
+		"verify without candidates": {encode(func(j *Job) { j.Kind = KindVerify }), "a verify job has no candidates"},
+		"verify, bad stop":          {encode(func(j *Job) { *j = sampleVerifyJob(); j.StopAt = "never" }), `unknown stop_at "never"`},
+		"unknown field":             {fmt.Sprintf(`{"protocol":%d,"kind":"report","inputs":[{}],"shiny":true}`, Protocol), "same release"},
+		"unknown kind":              {encode(func(j *Job) { j.Kind = "deploy" }), `unknown job kind "deploy"`},
+		"report of two":             {encode(func(j *Job) { j.Inputs = append(j.Inputs, j.Inputs[0]) }), "has 2"},
+		"bad progress":              {encode(func(j *Job) { j.Progress = "fancy" }), `invalid progress mode "fancy"`},
+		"bad format":                {encode(func(j *Job) { j.Format = "sarif" }), `unknown format "sarif"`},
+		"pull request, bad format":  {encode(func(j *Job) { j.Kind = KindPullRequest; j.Inputs = nil; j.Format = "xml" }), `unknown format "xml"`},
 	} {
 		if _, err := Decode(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", name, err, tc.want)
@@ -197,5 +218,29 @@ func TestRunWithoutTheProgram(t *testing.T) {
 	code, err := Run(sampleJob(), io.Discard, io.Discard)
 	if err == nil || code != ExitError {
 		t.Errorf("Run = %d, %v; want ExitError and an error", code, err)
+	}
+}
+
+func TestRunJSONDecodesTheAnswer(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Skipf("cannot find the test binary to act as harden-build: %v", err)
+	}
+	t.Setenv(ProgramEnv, self)
+	t.Setenv(fakeProgramEnv, "1")
+	var echoed Job
+	var errOut bytes.Buffer
+	code, err := RunJSON(sampleVerifyJob(), &echoed, &errOut)
+	if err != nil || code != ExitOK || len(echoed.Candidates) != 2 || echoed.Candidates[1].Name != "without non-root-user" {
+		t.Errorf("RunJSON = %d, %v; decoded %+v", code, err, echoed)
+	}
+	var wrong []int
+	if _, err := RunJSON(sampleVerifyJob(), &wrong, &errOut); err == nil || !strings.Contains(err.Error(), "same release") {
+		t.Errorf("an answer of another shape: %v", err)
+	}
+	j := sampleVerifyJob()
+	j.Target = "2"
+	if code, err := RunJSON(j, &echoed, &errOut); code != ExitError || err != nil {
+		t.Errorf("harden-build failing with ExitError: %d, %v (its stderr says why)", code, err)
 	}
 }

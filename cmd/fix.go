@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +50,22 @@ type FixOptions struct {
 	BuildKitHost string
 	// Format is "text" (the file, a diff or a list) or "json" for bots.
 	Format string
+	// TLS authenticates to a BuildKit on tcp:// (--build, --verify).
+	TLS buildjob.TLS
+
+	// Verify builds and starts the original and the rewrite and keeps only
+	// the changes that work (see package verify).
+	Verify bool
+	// Smoke is a command run inside each started image that must exit 0
+	// (--build, --verify); empty means .harden.yaml's smoke settings, else
+	// the default check.
+	Smoke string
+	// BuildTimeout bounds each build and SmokeTimeout each wait for a
+	// started image to answer; zero means the defaults.
+	BuildTimeout, SmokeTimeout time.Duration
+	// BuildArgs and Target apply to every --verify build.
+	BuildArgs []string
+	Target    string
 }
 
 // NewCmdFix builds `harden fix`. runF replaces the run function in tests.
@@ -71,11 +88,25 @@ is written, but only inside the repository (the git checkout, else the folder na
 the command line): a link that leads outside, dangles or loops is refused, and nothing is
 written for that Dockerfile.
 
-Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
+--verify proves the rewrite instead of trusting it: harden-build builds the original and
+the rewrite with BuildKit (same context, the ignore file each would have) and starts each
+with the smoke check (its port answers, or it keeps running, or --smoke CMD exits 0 in it;
+.harden.yaml's smoke: sets the check per repository). When the rewrite fails, harden
+leaves out each structural change in turn (the split, the user, the dependency order,
+the base swap), then narrows down from the safe changes, and proposes the largest set of
+changes that builds and starts; the summary, --format json and --pr-body say what was
+left out and why. When the original itself does not build or start, nothing is proposed
+(exit 3). BuildKit is found as harden report finds it; --tls* or BUILDKIT_TLS_* reach a
+daemon on tcp:// with mutual TLS, and kube-pod:// reaches one in Kubernetes.
+
+Exit codes: 0 success, 1 --check found changes, 2 usage or input error (also: BuildKit
+unreachable with --verify; nothing is then written), 3 --verify: an original image does
+not build or start (nothing proposed for it).`,
 		Example: `  harden fix Dockerfile                 # print the hardened Dockerfile
   harden fix --diff Dockerfile          # review as a unified diff (applies with git apply -p1)
   harden fix --write --recursive .      # fix every Dockerfile in a repository
   harden fix --check --all services/    # CI gate
+  harden fix --verify --write .         # keep only the changes whose image builds and starts
   cat Dockerfile | harden fix --context . -   # read standard input`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -97,13 +128,20 @@ Exit codes: 0 success, 1 --check found changes, 2 usage or input error.`,
 	fl.BoolVar(&opts.All, "all", false, "in folders, also fix *.Dockerfile and Dockerfile.* files")
 	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "in folders, also look in subfolders (skipping .git, node_modules, vendor and test fixtures: testdata, fixtures, __fixtures__)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list changes on standard error")
-	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel")
+	fl.IntVarP(&opts.Jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files to process in parallel (with --verify: to build and start at once)")
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from each Dockerfile)")
 	fl.StringVar(&opts.Dockerignore, "dockerignore", "auto", "auto: also generate the .dockerignore (written with --write, shown with --diff); skip: leave it alone")
 	fl.StringVar(&opts.PRBody, "pr-body", "", "write a Markdown pull-request description of the changes to this file")
 	fl.BoolVar(&opts.Build, "build", false, "with --pr-body: build each changed file before and after with BuildKit and add the size report (as harden report does)")
-	fl.StringVar(&opts.BuildKitHost, "buildkit-host", "", "BuildKit address for --build (default: $BUILDKIT_HOST, then the usual sockets)")
+	fl.StringVar(&opts.BuildKitHost, "buildkit-host", "", "BuildKit `address` for --build and --verify, e.g. tcp://buildkitd:1234 or kube-pod://buildkitd-0 (default: $BUILDKIT_HOST, then the usual sockets)")
 	fl.StringVar(&opts.Format, "format", "text", "text, or json: describe each file's changes and findings on standard output (for bots)")
+	fl.BoolVar(&opts.Verify, "verify", false, "build and start the original and the rewrite with BuildKit, and propose only the changes that still build and start")
+	fl.StringVar(&opts.Smoke, "smoke", "", "with --verify or --build: a `command` run inside each started image that must exit 0, instead of waiting for its port (shell quoting, no expansion)")
+	fl.DurationVar(&opts.BuildTimeout, "build-timeout", buildjob.DefaultBuildTimeout, "with --verify: cut off each build after this long")
+	fl.DurationVar(&opts.SmokeTimeout, "smoke-timeout", 0, "with --verify: how long a started image gets to answer (default: smoke.timeout in .harden.yaml, else 30s)")
+	fl.StringArrayVar(&opts.BuildArgs, "build-arg", nil, "with --verify: build argument `KEY=VALUE` for every build (KEY alone takes the value from the environment); repeatable")
+	fl.StringVar(&opts.Target, "target", "", "with --verify: the `stage` to build in every file")
+	addTLSFlags(fl, &opts.TLS)
 	c.MarkFlagsMutuallyExclusive("diff", "write", "check")
 	return c
 }
@@ -117,6 +155,12 @@ type fileResult struct {
 	prep *prepared
 	// ignore is the planned ignore file, nil when none is planned.
 	ignore *ignore.Result
+	// verification is what --verify proved; nil without it.
+	verification *output.Verification
+	// dropIgnore is set when --verify did not keep the ignore file.
+	dropIgnore bool
+	// broken is set when --verify found the original failing.
+	broken bool
 }
 
 func fixRun(opts *FixOptions) error {
@@ -138,11 +182,17 @@ func fixRun(opts *FixOptions) error {
 	if opts.Build && opts.PRBody == "" {
 		return usageError("--build adds a size report to --pr-body; give --pr-body FILE, or run harden report")
 	}
+	if opts.Smoke != "" && !opts.Verify && !opts.Build {
+		return usageError("--smoke is the check of --verify and --build; give one of them")
+	}
 	if opts.Build {
 		// Before anything is written: --write with a missing companion
 		// would otherwise change the files and then fail.
 		if _, err := buildjob.Find(); err != nil {
 			return &exitError{code: ExitFailure, err: err}
+		}
+		if err := checkTLSFlags(opts.TLS); err != nil {
+			return err
 		}
 	}
 	var configs config.Cache
@@ -157,6 +207,19 @@ func fixRun(opts *FixOptions) error {
 		return usageError("--write cannot write to standard input; use --diff or redirect the output")
 	} else if n > 1 {
 		return usageError("standard input (-) can be read only once")
+	} else if n > 0 && opts.Verify && opts.ContextDir == "" {
+		return usageError("--verify builds the images from a context folder: give --context for standard input")
+	}
+	var verifying *verifySetup
+	if opts.Verify {
+		// Before anything is fixed: without BuildKit nothing is written.
+		if verifying, err = prepareVerify(opts, os.LookupEnv); err != nil {
+			return err
+		}
+		s = &Streams{In: s.In, Out: s.Out, ErrOut: verifying.errOut, OutTTY: s.OutTTY}
+		o := *opts
+		o.Streams = s
+		opts = &o
 	}
 	failed := false
 	var report []output.FixFile
@@ -171,16 +234,21 @@ func fixRun(opts *FixOptions) error {
 		if err != nil {
 			return fileResult{target: t, err: err}
 		}
-		return fixTarget(t, opts, cfg, rules, level)
+		r := fixTarget(t, opts, cfg, rules, level)
+		if verifying != nil {
+			r = verifyFix(r, opts, cfg, verifying)
+		}
+		return r
 	})
 
 	changedFiles := 0
+	broken := false
 	planned := map[string]bool{} // ignore files already planned in this run
 	for r := range results {
-		if r.err == nil && opts.Dockerignore == "auto" && !r.target.stdin {
+		if r.err == nil && opts.Dockerignore == "auto" && !r.target.stdin && !r.dropIgnore {
 			r.ignore, r.err = planIgnoreFor(r, opts, planned)
 		}
-		entry := output.FixFile{Path: displayName(r.target), Result: r.res, Err: r.err}
+		entry := output.FixFile{Path: displayName(r.target), Result: r.res, Err: r.err, Verification: r.verification}
 		if r.err != nil {
 			fmt.Fprintf(s.ErrOut, "harden: %v\n", r.err)
 			report = append(report, entry)
@@ -198,8 +266,12 @@ func fixRun(opts *FixOptions) error {
 			failed = true
 		}
 		report = append(report, entry)
+		broken = broken || r.broken
 		if !opts.Quiet && err == nil {
 			summarize(s.ErrOut, r)
+		}
+		if r.verification != nil && err == nil && (!opts.Quiet || r.broken) {
+			summarizeVerification(s.ErrOut, displayName(r.target), r.verification)
 		}
 	}
 	if opts.Format == "json" {
@@ -228,6 +300,8 @@ func fixRun(opts *FixOptions) error {
 	switch {
 	case failed:
 		return exitCode(ExitFailure)
+	case broken:
+		return exitCode(ExitBroken)
 	case opts.Check && changedFiles > 0:
 		return exitCode(ExitFound)
 	}

@@ -246,7 +246,7 @@ func buildAndSmoke(t *testing.T, c *build.Client, name string, dockerfile []byte
 	return rep
 }
 
-func freeTCPPort(t *testing.T) int {
+func freeTCPPort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

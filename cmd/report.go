@@ -39,6 +39,8 @@ type ReportOptions struct {
 	Only, Skip []string
 	ConfigFile string
 	Quiet      bool
+	// TLS authenticates to a BuildKit on tcp://.
+	TLS buildjob.TLS
 }
 
 // NewCmdReport builds `harden report`. runF replaces the run function in tests.
@@ -57,10 +59,13 @@ stops on SIGTERM.
 
 PATH is a Dockerfile or a folder holding one, or - for standard input (with --context).
 BuildKit is found through --buildkit-host, then $BUILDKIT_HOST, then buildkitd's socket,
-the rootless socket and a Docker engine's socket; docker-container://, tcp:// and the
-other BuildKit connection helpers work. BuildKit's own progress goes to standard error,
+the rootless socket and a Docker engine's socket; docker-container://, kube-pod://, tcp://
+and the other BuildKit connection helpers work. A daemon on tcp:// with mutual TLS takes
+buildctl's --tlscacert, --tlscert, --tlskey, --tlsservername or --tlsdir, or the same
+settings from BUILDKIT_TLS_CACERT, _CERT, _KEY, _SERVERNAME or _DIR. BuildKit's own progress goes to standard error,
 the report to standard output. The smoke check needs root and runc on this machine;
-without them it is reported as not run. The builds run in harden-build, harden's BuildKit
+without them it is reported as not run. .harden.yaml's smoke: (command, or port,
+http_path and timeout) sets the check for a repository; --smoke wins. The builds run in harden-build, harden's BuildKit
 companion, found through $HARDEN_BUILD, beside harden, or on PATH.
 
 Exit codes: 0 both images built and the hardened one passed its smoke check (or it was
@@ -98,6 +103,7 @@ could not run.`,
 	fl.StringSliceVar(&opts.Skip, "skip", nil, "skip these rules (IDs or names, comma-separated)")
 	fl.StringVar(&opts.ConfigFile, "config", "", "settings file (default: .harden.yaml found by walking up from the Dockerfile)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list harden's changes on standard error")
+	addTLSFlags(fl, &opts.TLS)
 	c.MarkFlagsMutuallyExclusive("smoke", "no-smoke")
 	return c
 }
@@ -115,14 +121,13 @@ func reportRun(opts *ReportOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	var smokeCheck *buildjob.Smoke
-	if !opts.NoSmoke {
-		smokeCheck = &buildjob.Smoke{Command: opts.Smoke, Required: opts.Smoke != ""}
-		if opts.Smoke != "" {
-			if _, err := buildjob.ParseSmokeCommand(opts.Smoke); err != nil {
-				return usageError("--smoke: %v", err)
-			}
+	if opts.Smoke != "" {
+		if _, err := buildjob.ParseSmokeCommand(opts.Smoke); err != nil {
+			return usageError("--smoke: %v", err)
 		}
+	}
+	if err := checkTLSFlags(opts.TLS); err != nil {
+		return err
 	}
 	level, err := transform.ParseLevel(opts.Level)
 	if err != nil {
@@ -138,12 +143,16 @@ func reportRun(opts *ReportOptions) error {
 		return &exitError{code: ExitFailure, err: err}
 	}
 
-	hardened, err := hardenForReport(opts, rules, level)
+	hardened, cfg, err := hardenForReport(opts, rules, level)
 	if err != nil {
 		return err
 	}
+	var smokeCheck *buildjob.Smoke
+	if !opts.NoSmoke {
+		smokeCheck = smokeFor(&FixOptions{Smoke: opts.Smoke}, cfg)
+	}
 	return runBuildJob(opts.Streams, opts.Streams.Out, buildjob.Job{
-		Kind: buildjob.KindReport, BuildKitHost: opts.BuildKitHost, Inputs: []buildjob.Input{hardened},
+		Kind: buildjob.KindReport, BuildKitHost: opts.BuildKitHost, TLS: opts.TLS, Inputs: []buildjob.Input{hardened},
 		BuildArgs: buildArgs, Target: opts.Target, Platform: opts.Platform, NoCache: opts.NoCache,
 		Progress: progress, Format: format, LayoutDir: opts.LayoutDir, Smoke: smokeCheck,
 	})
@@ -163,34 +172,34 @@ func runBuildJob(s *Streams, out io.Writer, job buildjob.Job) error {
 }
 
 // hardenForReport runs the fix pipeline on the one target, in memory, and
-// lists the changes as fix does.
-func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transform.Level) (buildjob.Input, error) {
+// lists the changes as fix does. It returns the file's settings too.
+func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transform.Level) (buildjob.Input, *config.Config, error) {
 	targets, errs := findTargets([]string{opts.Path}, false, false)
 	if len(errs) > 0 {
-		return buildjob.Input{}, errs[0]
+		return buildjob.Input{}, nil, errs[0]
 	}
 	t := targets[0]
 	contextDir := contextDirOf(t, opts.ContextDir)
 	if contextDir == "" {
-		return buildjob.Input{}, usageError("standard input needs --context: the images are built from a context folder")
+		return buildjob.Input{}, nil, usageError("standard input needs --context: the images are built from a context folder")
 	}
 	var configs config.Cache
 	var cfg *config.Config
 	var err error
 	if opts.ConfigFile != "" {
 		if cfg, err = configs.Load(opts.ConfigFile); err != nil {
-			return buildjob.Input{}, usageError("%v", err)
+			return buildjob.Input{}, nil, usageError("%v", err)
 		}
 	} else if cfg, err = configFor(t, opts.ContextDir, nil, &configs); err != nil {
-		return buildjob.Input{}, err
+		return buildjob.Input{}, nil, err
 	}
 	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, level)
 	if err != nil {
-		return buildjob.Input{}, err
+		return buildjob.Input{}, nil, err
 	}
 	res, err := transform.FixFile(p.file, p.options)
 	if err != nil {
-		return buildjob.Input{}, err
+		return buildjob.Input{}, nil, err
 	}
 	if !opts.Quiet {
 		summarize(opts.Streams.ErrOut, fileResult{target: t, res: res})
@@ -201,11 +210,11 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 		// for the original, the one harden fix writes for the hardened file.
 		planned, err := ignore.ForDockerfile(t.path, opts.ContextDir, res.File, ignore.Options{Ecosystems: p.facts.Ecosystems(), Context: p.ctx})
 		if err != nil {
-			return buildjob.Input{}, err
+			return buildjob.Input{}, nil, err
 		}
 		in.OriginalIgnore, in.HardenedIgnore = planned.Old, planned.New
 	}
-	return in, nil
+	return in, cfg, nil
 }
 
 // parseBuildArgs reads --build-arg values. KEY alone takes its value from
@@ -249,8 +258,8 @@ func prSizeReports(opts *FixOptions, files []output.FixFile) (markdown string, o
 	}
 	var b strings.Builder
 	err = runBuildJob(opts.Streams, &b, buildjob.Job{
-		Kind: buildjob.KindPullRequest, BuildKitHost: opts.BuildKitHost, Inputs: inputs,
-		Progress: buildjob.ProgressQuiet, Smoke: &buildjob.Smoke{},
+		Kind: buildjob.KindPullRequest, BuildKitHost: opts.BuildKitHost, TLS: opts.TLS, Inputs: inputs,
+		Progress: buildjob.ProgressQuiet, Smoke: &buildjob.Smoke{Command: opts.Smoke, Required: opts.Smoke != ""},
 	})
 	var exit *exitError
 	if errors.As(err, &exit) && exit.code == ExitFound {

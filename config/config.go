@@ -14,6 +14,11 @@
 //	  uid: 10001
 //	  gid: 10001                 # optional, defaults to uid
 //	volumes: migrate             # VOLUME data is moved to the user; harden may add one
+//	smoke:                       # how fix --verify and report start the images
+//	  port: 8080                 # wait for this port instead of EXPOSE
+//	  http_path: /healthz        # and GET this path; an answer below 500 passes
+//	  timeout: 60s               # how long the app gets to answer
+//	  # command: python -c "import app"   # or run this inside; it must exit 0
 //
 // Decoding is strict: an unknown key, an unknown rule or a bad value is an
 // error naming the file and line, so that a typo never silently disables a
@@ -63,6 +68,8 @@ type Config struct {
 	// may add a user to images that declare VOLUMEs (by default it leaves
 	// them alone, since root owns that data).
 	MigrateVolumes bool
+	// Smoke is how a started image is checked; nil means the default check.
+	Smoke *Smoke
 }
 
 // RuleSetting is what the configuration says about one rule.
@@ -148,6 +155,8 @@ func Parse(name string, data []byte) (*Config, error) {
 			return p.baseImages(c, val)
 		case "user":
 			return p.user(c, val)
+		case "smoke":
+			return p.smoke(c, val)
 		case "volumes":
 			v, err := p.scalar(val, "volumes")
 			if err != nil {
@@ -163,7 +172,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			}
 			return nil
 		}
-		return p.errorf(key, "unknown key %q (want rules, base_images, user or volumes)", key.Value)
+		return p.errorf(key, "unknown key %q (want rules, base_images, user, volumes or smoke)", key.Value)
 	})
 	if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want string
 	}{
-		{"rule:\n  HD407: off\n", ".harden.yaml:1: unknown key \"rule\" (want rules, base_images, user or volumes)"},
+		{"rule:\n  HD407: off\n", ".harden.yaml:1: unknown key \"rule\" (want rules, base_images, user, volumes or smoke)"},
 		{"rules:\n  HD999: off\n", ".harden.yaml:2: unknown rule \"HD999\" (see `harden rules`)"},
 		{"rules:\n  HD407: loud\n", ".harden.yaml:2: rules.HD407: \"loud\" is not off, on or a severity (info, warning, error)"},
 		{"rules:\n  HD407: off\n  sudo-in-run: error\n", ".harden.yaml:3: HD407 is set twice (also on line 2, as sudo-in-run)"},

@@ -22,6 +22,8 @@ type FixFile struct {
 	Written []WrittenFile
 	// Err is set when the file could not be read, parsed or written.
 	Err error
+	// Verification is what harden fix --verify proved; nil without it.
+	Verification *Verification
 }
 
 // WrittenFile is a file written beside a Dockerfile.
@@ -92,7 +94,7 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 	}
 
 	for _, f := range files {
-		if f.Err != nil || !f.Changed() && len(f.Result.Findings) == 0 {
+		if f.Err != nil || !f.Changed() && len(f.Result.Findings) == 0 && f.Verification == nil {
 			continue
 		}
 		fmt.Fprintf(bw, "\n### `%s`\n", escapeCode(f.Path))
@@ -115,6 +117,9 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 		for _, wf := range f.Written {
 			fmt.Fprintf(bw, "\nAlso wrote `%s`: %s\n", escapeCode(wf.Path), escapeCell(wf.Description))
 		}
+		if f.Verification != nil {
+			writeVerification(bw, f.Verification)
+		}
 		if n := len(f.Result.Findings); n > 0 {
 			fmt.Fprintf(bw, "\n<details><summary>%s left for a reviewer</summary>\n\n", plural(n, "finding", "findings"))
 			bw.WriteString("| Line | Severity | Rule | Finding |\n| ---: | --- | --- | --- |\n")
@@ -136,8 +141,13 @@ func PRBody(w io.Writer, files []FixFile, sizeReport string) error {
 	if s := strings.TrimSpace(sizeReport); s != "" {
 		bw.WriteString("\n" + s + "\n")
 	}
+	again := "harden fix --write"
+	if slices.ContainsFunc(files, func(f FixFile) bool { return f.Verification != nil }) {
+		// A change --verify left out comes back without --verify.
+		again = "harden fix --verify --write"
+	}
 	bw.WriteString("\n---\n<sub>Made by [harden](https://github.com/harden-dev/harden). " +
-		"Review it like a colleague's change; running `harden fix --write` again on this branch changes nothing.</sub>\n")
+		"Review it like a colleague's change; running `" + again + "` again on this branch changes nothing.</sub>\n")
 	return bw.Flush()
 }
 
@@ -178,6 +188,8 @@ type fixFileJSON struct {
 	Findings []findingJSON `json:"findings"`
 	Written  []writtenJSON `json:"written"`
 	Error    *errorJSON    `json:"error"`
+	// Verification is set by fix --verify.
+	Verification *verificationJSON `json:"verification,omitempty"`
 }
 
 type changeJSON struct {
@@ -232,6 +244,7 @@ func FixJSON(w io.Writer, tool Tool, files []FixFile) error {
 		for _, wf := range f.Written {
 			out.Written = append(out.Written, writtenJSON(wf))
 		}
+		out.Verification = newVerificationJSON(f.Verification)
 		if out.Changed {
 			doc.Summary.Changed++
 			doc.Changed = true

@@ -34,12 +34,23 @@ func Serve(in io.Reader, out, errOut io.Writer) int {
 	// the builds and removes the smoke-check container.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	client, err := build.Connect(ctx, job.BuildKitHost, build.ConnectOptions{})
+	client, err := build.Connect(ctx, job.BuildKitHost, build.ConnectOptions{TLS: tlsOptions(job.TLS)})
 	if err != nil {
 		return fail(err)
 	}
 	defer client.Close()
-	if job.Kind == buildjob.KindPullRequest {
+	switch job.Kind {
+	case buildjob.KindProbe:
+		if err := serveProbe(client, out); err != nil {
+			return fail(err)
+		}
+		return buildjob.ExitOK
+	case buildjob.KindVerify:
+		if err := serveVerify(ctx, client, job, out, errOut); err != nil {
+			return fail(err)
+		}
+		return buildjob.ExitOK
+	case buildjob.KindPullRequest:
 		code, err := servePullRequest(ctx, client, job, out, errOut)
 		if err != nil {
 			return fail(err)
@@ -67,6 +78,12 @@ func Serve(in io.Reader, out, errOut io.Writer) int {
 	return exitFor(r, format, job.Smoke, errOut)
 }
 
+// tlsOptions are the job's TLS settings, else BUILDKIT_TLS_* from the
+// environment harden passed on.
+func tlsOptions(t buildjob.TLS) build.TLS {
+	return build.ResolveTLS(build.TLS{CACert: t.CACert, Cert: t.Cert, Key: t.Key, ServerName: t.ServerName, Dir: t.Dir})
+}
+
 func smokeOptions(s *buildjob.Smoke) (*smoke.Options, error) {
 	if s == nil {
 		return nil, nil
@@ -75,7 +92,11 @@ func smokeOptions(s *buildjob.Smoke) (*smoke.Options, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--smoke: %w", err)
 	}
-	return &smoke.Options{Exec: argv}, nil
+	opts := &smoke.Options{Exec: argv, HTTPPath: s.HTTPPath, Timeout: s.Timeout}
+	if s.Port > 0 {
+		opts.Ports = []string{fmt.Sprint(s.Port)}
+	}
+	return opts, nil
 }
 
 // smokeArgv is the argv of --smoke, its shell quoting removed; empty for

@@ -126,7 +126,12 @@ var shared struct {
 // Main runs a package's tests sharing one BuildKit environment, started by
 // the first Start and stopped after the last test (and likewise one from
 // StartReal). Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that hands m to something else, such as
+// testscript.Main: it runs m's tests with shared environments and returns
+// the exit code instead of exiting.
+func Run(m interface{ Run() int }) int {
 	shared.Lock()
 	shared.inMain = true
 	shared.Unlock()
@@ -139,7 +144,7 @@ func Main(m *testing.M) {
 	}
 	shared.Unlock()
 	closeSharedReal()
-	os.Exit(code)
+	return code
 }
 
 // Start returns a running environment, skipping t when this machine cannot

@@ -55,6 +55,14 @@ func TestDaemonConfigIsValidTOMLWithMirrors(t *testing.T) {
 	if r := cfg.Registry["127.0.0.1:5000"]; !r.HTTP || !r.Insecure {
 		t.Errorf("the loopback registry must be plain HTTP: %+v", r)
 	}
+
+	withTLS := DaemonConfig{Dir: "/tmp/bk", TLS: &DaemonTLS{Addr: "tcp://127.0.0.1:7443"}}.Config("native")
+	if err := toml.Unmarshal([]byte(withTLS), &cfg); err != nil {
+		t.Fatalf("%v\n%s", err, withTLS)
+	}
+	if !slices.Equal(cfg.GRPC.Address, []string{"unix:///tmp/bk/buildkitd.sock", "tcp://127.0.0.1:7443"}) {
+		t.Errorf("with TLS the daemon listens on its socket and on tcp://: %v", cfg.GRPC.Address)
+	}
 }
 
 func TestDaemonEnvFailsRegistryFallbackFast(t *testing.T) {

@@ -25,6 +25,17 @@ type DaemonConfig struct {
 	// Mirror is the host:port of the loopback registry that stands in for
 	// MirroredRegistries.
 	Mirror string
+	// TLS, when set, makes the daemon also listen on TLS.Addr
+	// (tcp://127.0.0.1:PORT) with mutual TLS: started with --tlscacert,
+	// --tlscert and --tlskey, it accepts only clients whose certificate
+	// the CA signed.
+	TLS *DaemonTLS
+}
+
+// DaemonTLS is a tcp:// listener with mutual TLS.
+type DaemonTLS struct {
+	Addr  string
+	Files TLSFiles
 }
 
 // Daemon is a running buildkitd.
@@ -44,7 +55,11 @@ type Daemon struct {
 // mirror of the public registries.
 func (c DaemonConfig) Config(snapshotter string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "root = %q\n\n[grpc]\n  address = [%q]\n\n", filepath.Join(c.Dir, "root"), "unix://"+filepath.Join(c.Dir, "buildkitd.sock"))
+	addrs := fmt.Sprintf("%q", "unix://"+filepath.Join(c.Dir, "buildkitd.sock"))
+	if c.TLS != nil {
+		addrs += fmt.Sprintf(", %q", c.TLS.Addr)
+	}
+	fmt.Fprintf(&b, "root = %q\n\n[grpc]\n  address = [%s]\n\n", filepath.Join(c.Dir, "root"), addrs)
 	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  snapshotter = %q\n  networkMode = \"host\"\n\n", snapshotter)
 	b.WriteString("[worker.containerd]\n  enabled = false\n")
 	if c.Mirror != "" {
@@ -77,7 +92,13 @@ func StartDaemon(ctx context.Context, c DaemonConfig) (*Daemon, error) {
 	}
 	defer logFile.Close() // the child keeps its own descriptor
 
-	d.cmd = exec.Command(c.Buildkitd, "--config", cfgPath)
+	args := []string{"--config", cfgPath}
+	if c.TLS != nil {
+		// The flags, as a user starting a shared daemon would type them;
+		// buildkitd applies them to its tcp:// listener only.
+		args = append(args, "--tlscacert", c.TLS.Files.CA, "--tlscert", c.TLS.Files.ServerCert, "--tlskey", c.TLS.Files.ServerKey)
+	}
+	d.cmd = exec.Command(c.Buildkitd, args...)
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
 	d.cmd.Env = daemonEnv(os.Environ())
 	// Die with the test binary rather than outlive it holding mounts.
