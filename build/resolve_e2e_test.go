@@ -20,7 +20,7 @@ import (
 // to an error of its own while the others still resolve.
 func TestResolveDigestsAsPushed(t *testing.T) {
 	c, env := connect(t)
-	single := env.PushStandIn(t, "python:3.12-slim", bktest.PythonSlim, "3.12.7")
+	single := env.PushStandIn(t, "python:3.10-slim", bktest.PythonSlim, "3.10.14")
 
 	base, err := bktest.NewStandIn(bktest.Busybox, "")
 	if err != nil {
@@ -45,7 +45,7 @@ func TestResolveDigestsAsPushed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	refs := []string{"python:3.12-slim", "gcr.io/example/multi:1", "python:3.12-nosuchtag"}
+	refs := []string{"python:3.10-slim", "gcr.io/example/multi:1", "python:3.10-nosuchtag"}
 	got, err := c.ResolveDigests(context.Background(), refs, "")
 	if err != nil {
 		t.Fatal(err)
