@@ -57,6 +57,19 @@ func TestFixBuildPinsTheRuntimeDigestE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("harden report builds the rewrite pinned alike", func(t *testing.T) {
+		dir := writeApp(t, "FROM python:3.10@"+base.String()+"\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
+		var out, errOut bytes.Buffer
+		s := &Streams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}
+		code := Run(s, []string{"report", "--buildkit-host", env.Addr, "--progress", "quiet", dir})
+		if code != ExitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+		}
+		if want := "python:3.10-slim is pinned to " + slim.String() + ", the digest BuildKit resolved"; !strings.Contains(errOut.String(), want) {
+			t.Errorf("the changes lack %q:\n%s", want, errOut.String())
+		}
+	})
+
 	t.Run("a tag the registry lacks keeps the rewrite by tag and says why", func(t *testing.T) {
 		dir := writeApp(t, "FROM python:3.9@"+orphan.String()+"\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
 		code, stderr, df, _ := run(t, dir)
