@@ -157,7 +157,8 @@ type Mapping struct {
 // A build image pinned by digest keeps its exact reference when the runtime
 // is the same image (python:3.14-slim@sha256:... stays just that). Another
 // image keeps its tag only: the build image's digest says nothing about it,
-// and harden cannot look one up, so the pin has to be made again.
+// and this table knows no digests (the rules pin it to a digest looked up
+// through BuildKit when they are given one).
 func (m Mapping) Runtime(kind Kind, from string, version string) (ref string, ok bool, why string) {
 	ref, ok, why = m.runtime(kind, from, version)
 	if ok {

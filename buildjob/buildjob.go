@@ -26,8 +26,8 @@ import (
 // from different releases fail with advice, not a half-read job.
 //
 // Version 2 added the probe and verify kinds, TLS settings and the smoke
-// check's port, HTTP path and timeout.
-const Protocol = 2
+// check's port, HTTP path and timeout. Version 3 added the resolve kind.
+const Protocol = 3
 
 // Kind is what harden-build is asked to produce.
 type Kind string
@@ -45,6 +45,11 @@ const (
 	// KindVerify builds each of Job.Candidates and starts it with the
 	// smoke check; the answer is a VerifyResult in JSON.
 	KindVerify Kind = "verify"
+	// KindResolve looks up the current digest of each of Job.Images
+	// through BuildKit, for Job.Platform, without building anything; the
+	// answer is a ResolveResult in JSON. harden asks it for the runtime
+	// images a rewrite left without the pin their base image had.
+	KindResolve Kind = "resolve"
 )
 
 // Exit codes of harden-build, the same as harden's.
@@ -88,6 +93,9 @@ type Job struct {
 	// works, or fails; the others are cut off and their verdicts marked
 	// Skipped. Empty tries them all.
 	StopAt StopAt `json:"stop_at,omitempty"`
+	// Images are the references a KindResolve job looks up, as a
+	// Dockerfile writes them ("python:3.12-slim").
+	Images []string `json:"images,omitempty"`
 }
 
 // StopAt says when a KindVerify job has learnt enough. The candidates are
@@ -201,6 +209,10 @@ func Decode(r io.Reader) (Job, error) {
 			return Job{}, fmt.Errorf("a report job has one Dockerfile, this one has %d", len(job.Inputs))
 		}
 	case KindPullRequest, KindProbe:
+	case KindResolve:
+		if len(job.Images) == 0 {
+			return Job{}, errors.New("a resolve job has no images")
+		}
 	case KindVerify:
 		if len(job.Candidates) == 0 {
 			return Job{}, errors.New("a verify job has no candidates")

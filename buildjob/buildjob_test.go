@@ -62,7 +62,7 @@ func sampleVerifyJob() Job {
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
-	for _, job := range []Job{sampleJob(), sampleVerifyJob(), {Kind: KindProbe}} {
+	for _, job := range []Job{sampleJob(), sampleVerifyJob(), {Kind: KindProbe}, {Kind: KindResolve, Images: []string{"python:3.12-slim"}, Platform: "linux/arm64"}} {
 		var buf bytes.Buffer
 		if err := Encode(&buf, job); err != nil {
 			t.Fatal(err)
@@ -95,6 +95,7 @@ func TestDecodeRefusesWhatItCannotRun(t *testing.T) {
 		"empty":                     {"", "no job on standard input"},
 		"not json":                  {"FROM alpine\n", "same release"},
 		"older protocol":            {`{"protocol":1,"kind":"report","inputs":[{}]}`, fmt.Sprintf("protocol version 1, this harden-build reads version %d: install harden and harden-build from the same release", Protocol)},
+		"resolve without images":    {encode(func(j *Job) { *j = Job{Kind: KindResolve} }), "a resolve job has no images"},
 		"verify without candidates": {encode(func(j *Job) { j.Kind = KindVerify }), "a verify job has no candidates"},
 		"verify, bad stop":          {encode(func(j *Job) { *j = sampleVerifyJob(); j.StopAt = "never" }), `unknown stop_at "never"`},
 		"unknown field":             {fmt.Sprintf(`{"protocol":%d,"kind":"report","inputs":[{}],"shiny":true}`, Protocol), "same release"},
@@ -242,5 +243,26 @@ func TestRunJSONDecodesTheAnswer(t *testing.T) {
 	j.Target = "2"
 	if code, err := RunJSON(j, &echoed, &errOut); code != ExitError || err != nil {
 		t.Errorf("harden-build failing with ExitError: %d, %v (its stderr says why)", code, err)
+	}
+}
+
+// TestResolveNeedsTheSameRelease: a resolve job is stamped with protocol 3,
+// so a harden-build of protocol 2, from before the resolve kind, refuses it
+// by its version with the advice to install both from one release, rather
+// than as an unknown kind; this harden-build refuses a version 2 job alike.
+func TestResolveNeedsTheSameRelease(t *testing.T) {
+	if Protocol < 3 {
+		t.Fatalf("the resolve kind came with protocol 3, Protocol is %d", Protocol)
+	}
+	var buf bytes.Buffer
+	if err := Encode(&buf, Job{Kind: KindResolve, Images: []string{"python:3.12-slim"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), fmt.Sprintf(`"protocol":%d`, Protocol)) {
+		t.Errorf("the job is not stamped with protocol %d: %s", Protocol, buf.String())
+	}
+	old := strings.Replace(buf.String(), fmt.Sprintf(`"protocol":%d`, Protocol), `"protocol":2`, 1)
+	if _, err := Decode(strings.NewReader(old)); err == nil || !strings.Contains(err.Error(), "install harden and harden-build from the same release") {
+		t.Errorf("a version 2 resolve job: err = %v", err)
 	}
 }

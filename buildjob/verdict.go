@@ -18,6 +18,27 @@ type ProbeResult struct {
 	SmokeUnavailable string `json:"smoke_unavailable,omitempty"`
 }
 
+// ResolveResult is harden-build's answer to a KindResolve job: an answer
+// per image, in the job's order.
+type ResolveResult struct {
+	Protocol int             `json:"protocol"`
+	Images   []ResolvedImage `json:"images"`
+}
+
+// ResolvedImage is the lookup of one image reference.
+type ResolvedImage struct {
+	// Ref is the reference as the job named it.
+	Ref string `json:"ref"`
+	// Digest is the digest its tag points to: the manifest's, or for a
+	// multi-platform image the index's (what `docker buildx imagetools
+	// inspect` prints), once BuildKit has checked that the index has the
+	// platform being built. Empty when the lookup failed.
+	Digest string `json:"digest,omitempty"`
+	// Error says why the lookup failed: no such tag, a registry out of
+	// reach, no image for the platform.
+	Error string `json:"error,omitempty"`
+}
+
 // VerifyResult is harden-build's answer to a KindVerify job: a Verdict per
 // candidate, in the job's order.
 type VerifyResult struct {

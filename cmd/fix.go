@@ -229,12 +229,18 @@ func fixRun(opts *FixOptions) error {
 		failed = true
 	}
 
+	var lookup digestLookup
+	if opts.Build || opts.Verify {
+		// They reach a BuildKit anyway: it looks up the digests a rewrite
+		// needs to keep a base image's pin on another runtime image.
+		lookup = buildKitLookup(opts.BuildKitHost, opts.TLS, "")
+	}
 	results := runParallel(targets, opts.Jobs, func(t target) fileResult {
 		cfg, err := configFor(t, opts.ContextDir, explicit, &configs)
 		if err != nil {
 			return fileResult{target: t, err: err}
 		}
-		r := fixTarget(t, opts, cfg, rules, level)
+		r := fixTarget(t, opts, cfg, rules, level, lookup)
 		if verifying != nil {
 			r = verifyFix(r, opts, cfg, verifying)
 		}
@@ -352,13 +358,18 @@ func runParallel[R any](targets []target, jobs int, work func(target) R) <-chan 
 	return out
 }
 
-// fixTarget reads, parses and fixes one file. Nothing is written here.
-func fixTarget(t target, opts *FixOptions, cfg *config.Config, rules []*transform.Rule, level transform.Level) fileResult {
+// fixTarget reads, parses and fixes one file, looking up the digests of
+// runtime images that lost their base's pin when lookup is not nil.
+// Nothing is written here.
+func fixTarget(t target, opts *FixOptions, cfg *config.Config, rules []*transform.Rule, level transform.Level, lookup digestLookup) fileResult {
 	p, err := prepareTarget(t, opts.Streams.In, opts.ContextDir, cfg, rules, opts.Only, level)
 	if err != nil {
 		return fileResult{target: t, err: err}
 	}
 	res, err := transform.FixFile(p.file, p.options)
+	if err == nil {
+		res, err = pinAgain(p, res, lookup)
+	}
 	return fileResult{target: t, res: res, err: err, prep: p}
 }
 

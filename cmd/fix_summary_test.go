@@ -31,7 +31,7 @@ func TestFixSummaryCountsTheList(t *testing.T) {
 		name, _ := filepath.Rel("../testdata/ecosystems", filepath.Dir(df))
 		t.Run(filepath.ToSlash(name), func(t *testing.T) {
 			opts := &FixOptions{Streams: &Streams{In: new(bytes.Buffer), Out: new(bytes.Buffer), ErrOut: new(bytes.Buffer)}}
-			r := fixTarget(target{path: df, root: filepath.Dir(df)}, opts, cfg, rules, transform.LevelStructural)
+			r := fixTarget(target{path: df, root: filepath.Dir(df)}, opts, cfg, rules, transform.LevelStructural, nil)
 			if r.err != nil {
 				t.Fatal(r.err)
 			}

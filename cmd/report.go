@@ -198,6 +198,9 @@ func hardenForReport(opts *ReportOptions, rules []*transform.Rule, level transfo
 		return buildjob.Input{}, nil, err
 	}
 	res, err := transform.FixFile(p.file, p.options)
+	if err == nil {
+		res, err = pinAgain(p, res, buildKitLookup(opts.BuildKitHost, opts.TLS, opts.Platform))
+	}
 	if err != nil {
 		return buildjob.Input{}, nil, err
 	}

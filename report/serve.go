@@ -45,6 +45,11 @@ func Serve(in io.Reader, out, errOut io.Writer) int {
 			return fail(err)
 		}
 		return buildjob.ExitOK
+	case buildjob.KindResolve:
+		if err := serveResolve(ctx, client, job, out); err != nil {
+			return fail(err)
+		}
+		return buildjob.ExitOK
 	case buildjob.KindVerify:
 		if err := serveVerify(ctx, client, job, out, errOut); err != nil {
 			return fail(err)

@@ -226,6 +226,10 @@ func TestClaimCheckersRejectFalseClaims(t *testing.T) {
 			"FROM debian\n", "FROM debian\nRUN useradd --uid 10001 --home-dir /srv app\nUSER 10001\n"},
 		{"nginx-unprivileged", "serve with nginxinc/nginx-unprivileged:1.27, the same nginx running as a non-root user on port 8080",
 			"FROM nginx\n", "FROM nginxinc/nginx-unprivileged:1.27\nEXPOSE 80\n"},
+		{"slim-base", "python:3.11-slim is pinned to sha256:" + strings.Repeat("ab", 32) + ", the digest BuildKit resolved for that tag on the day of this build",
+			"FROM python:3.11@sha256:" + strings.Repeat("cd", 32) + "\n", "FROM python:3.11-slim\n"},
+		{"slim-base", "looking up the digest of python:3.11-slim through BuildKit failed: not found",
+			"FROM python:3.11@sha256:" + strings.Repeat("cd", 32) + "\n", "FROM python:3.11-slim@sha256:" + strings.Repeat("ab", 32) + "\n"},
 	} {
 		c := &claimCase{name: "synthetic", dir: t.TempDir()}
 		var err error
@@ -375,12 +379,41 @@ var claimCheckers = []claimChecker{
 		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1] {
 			return fmt.Errorf("the final stage is FROM %s, not %s", base, m[1])
 		}
-		for _, st := range c.input.Stages {
-			if ref, _ := c.input.ExpandGlobalArgs(st.BaseName); strings.Contains(ref, "@sha256:") {
-				return nil
-			}
+		return inputPinned(c)
+	}},
+	// A digest that the case's digests.txt says was looked up for the tag
+	// is the final FROM's, and the input pinned its base by digest.
+	{"", regexp.MustCompile(`^(\S+) is pinned to (sha256:[0-9a-f]{64}), the digest BuildKit resolved for that tag on the day of this build$`), func(c *claimCase, _ string, m []string) error {
+		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1]+"@"+m[2] {
+			return fmt.Errorf("the final stage is FROM %s, not %s@%s", base, m[1], m[2])
 		}
-		return fmt.Errorf("no stage of the input is pinned by digest")
+		if strings.Contains(string(c.input.Src), m[2]) {
+			return fmt.Errorf("the input already has %s", m[2])
+		}
+		if err := inputPinned(c); err != nil {
+			return err
+		}
+		digests, err := readDigests(c.dir)
+		if err != nil {
+			return err
+		}
+		if got := digests[m[1]]; got.Digest != m[2] {
+			return fmt.Errorf("the lookup of %s found %q, not %s", m[1], got.Digest, m[2])
+		}
+		return nil
+	}},
+	{"", regexp.MustCompile(`^looking up the digest of (\S+) through BuildKit failed: (.+)$`), func(c *claimCase, _ string, m []string) error {
+		if base, _ := c.output.ExpandGlobalArgs(finalStage(c.output).BaseName); base != m[1] {
+			return fmt.Errorf("the final stage is FROM %s, not %s", base, m[1])
+		}
+		digests, err := readDigests(c.dir)
+		if err != nil {
+			return err
+		}
+		if got, ok := digests[m[1]]; !ok || got.Digest != "" || oneClause(got.Failure) != m[2] {
+			return fmt.Errorf("the lookup of %s did not fail with %q: %+v", m[1], m[2], got)
+		}
+		return nil
 	}},
 	{"multi-stage-build", regexp.MustCompile(`^the runtime's virtualenv leaves out (.+), unless an installed package requires (?:them|it)$`), func(c *claimCase, _ string, m []string) error {
 		return leanVenvClaim(c, splitList(m[1]))
@@ -1397,4 +1430,14 @@ func slimEvidenceClaim(c *claimCase, evidence string) error {
 		}
 	}
 	return nil
+}
+
+// inputPinned checks that a stage of the input is pinned by digest.
+func inputPinned(c *claimCase) error {
+	for _, st := range c.input.Stages {
+		if ref, _ := c.input.ExpandGlobalArgs(st.BaseName); strings.Contains(ref, "@sha256:") {
+			return nil
+		}
+	}
+	return fmt.Errorf("no stage of the input is pinned by digest")
 }

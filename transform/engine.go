@@ -36,6 +36,12 @@ type Options struct {
 	// MigrateVolumes lets non-root-user add a user to images with VOLUMEs
 	// (see Pass.MigrateVolumes).
 	MigrateVolumes bool
+	// Digests are the current digests of image references, keyed by the
+	// reference as a rule writes it with global ARGs expanded
+	// ("python:3.12-slim"). Rules that write another runtime image for a
+	// base pinned by digest pin it with them; nil means none were looked up
+	// (plain fix never looks any up).
+	Digests map[string]Resolved
 }
 
 // Change is one applied fix, traced back to the input's lines.
@@ -49,6 +55,9 @@ type Change struct {
 	// Start and End are the input byte range the change touched (equal for
 	// a pure insertion).
 	Start, End int
+	// Unpinned are the image references the change wrote by tag only for
+	// a base that was pinned by digest (see Result.Unpinned).
+	Unpinned []string
 }
 
 // Result is the outcome of fixing one file.
@@ -64,6 +73,11 @@ type Result struct {
 	// File is Output parsed, for callers that go on to read it (the
 	// .dockerignore plan, builds) without parsing it again.
 	File *dockerfile.File
+	// Unpinned are the image references, with global ARGs expanded, that
+	// the changes wrote (or an open finding would write) by tag only where
+	// the base image was pinned by digest and Options.Digests knew no
+	// digest for them: the references to look up before running again.
+	Unpinned []string
 }
 
 // Changed reports whether the output differs from the input.
@@ -175,6 +189,7 @@ func FixFile(f *dockerfile.File, opts Options) (*Result, error) {
 	}
 	res.Output, res.File = f.Src, f
 	sortFindings(res.Findings)
+	res.Unpinned = unpinned(res)
 	return res, nil
 }
 
@@ -239,7 +254,7 @@ func runRule(r *Rule, f *dockerfile.File, opts Options) []Finding {
 	if user.Name == "" {
 		user = DefaultUser
 	}
-	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level, Facts: opts.Facts, Images: opts.Images, User: user, MigrateVolumes: opts.MigrateVolumes}
+	p := &Pass{Rule: r, File: f, Context: opts.Context, Level: opts.Level, Facts: opts.Facts, Images: opts.Images, User: user, MigrateVolumes: opts.MigrateVolumes, Digests: opts.Digests}
 	r.Check(p)
 	out := p.findings[:0]
 	for _, fd := range p.findings {
@@ -302,6 +317,7 @@ func traceChange(r *Rule, fd Finding, f *dockerfile.File, history []dockerfile.O
 		End:         end,
 		Line:        lineAt(input, start),
 		EndLine:     lineAt(input, max(start, end-1)),
+		Unpinned:    fd.Unpinned,
 	}
 }
 

@@ -1,7 +1,9 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +15,9 @@ import (
 
 // Golden cases live beside the rules: testdata/<rule-name>/<case>/ holds a
 // Dockerfile (before), Dockerfile.golden (after, with only that rule run)
-// and findings.golden (changes and open findings). Any other file in the
-// case folder is build context.
+// and findings.golden (changes and open findings). A digests.txt gives the
+// digests that fix --build would have looked up through BuildKit (see
+// readDigests). Any other file in the case folder is build context.
 func TestRuleGolden(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*")
 	if err != nil {
@@ -63,12 +66,49 @@ func runGoldenCase(t *testing.T, caseDir string, opts Options) {
 		}
 		opts.Context = ctx
 	}
+	if opts.Digests, err = readDigests(caseDir); err != nil {
+		t.Fatal(err)
+	}
 	res, err := Fix("Dockerfile", src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join(caseDir, "Dockerfile.golden"), res.Output)
 	golden.Check(t, filepath.Join(caseDir, "findings.golden"), []byte(describe(res)))
+}
+
+// readDigests reads a case's digests.txt into Options.Digests, standing in
+// for the lookups harden-build makes through BuildKit: one image reference
+// a line, then its digest or "failed:" and the reason; # starts a comment.
+// No file means no lookups were made (nil), as in plain harden fix.
+//
+//	python:3.12-slim sha256:4c...
+//	python:3.13-slim failed: python:3.13-slim: not found
+func readDigests(dir string) (map[string]Resolved, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "digests.txt"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out := map[string]Resolved{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ref, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch {
+		case strings.HasPrefix(rest, "failed:"):
+			out[ref] = Resolved{Failure: strings.TrimSpace(strings.TrimPrefix(rest, "failed:"))}
+		case strings.HasPrefix(rest, "sha256:") && len(rest) == len("sha256:")+64:
+			out[ref] = Resolved{Digest: rest}
+		default:
+			return nil, fmt.Errorf("%s/digests.txt:%d: want REF sha256:<64 hex> or REF failed: REASON, not %q", dir, i+1, line)
+		}
+	}
+	return out, nil
 }
 
 // describe renders a result's changes and open findings, one per line.

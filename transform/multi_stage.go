@@ -44,8 +44,11 @@ var MultiStageBuild = &Rule{
 			"(pip show lists what does), unless the app imports it or runs pip after the install. " +
 			"Compiled outputs and PHP's vendor folder are copied " +
 			"from where the build writes them (after cd, mvn -f, gradle -p, composer -d). A runtime that is the base image " +
-			"itself keeps its exact reference, digest included; another runtime image keeps its " +
-			"tag, and the change says that its digest must be pinned again. When it cannot prove " +
+			"itself keeps its exact reference, digest included. Another runtime image of a base " +
+			"pinned by digest gets a digest of its own when a BuildKit is at hand (fix --build, fix " +
+			"--verify, report): the digest of its tag on the day of the build, which the change " +
+			"names; without one, or when the lookup fails, it keeps its tag and the change says " +
+			"that its digest must be pinned again (and why the lookup failed). When it cannot prove " +
 			"the split keeps the app working, it explains what blocks it instead.",
 		Bad: "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n" +
 			"COPY . .\nCMD [\"python\", \"app.py\"]\n",
@@ -114,13 +117,13 @@ func checkMultiStageBuild(p *Pass) {
 		return
 	}
 	s.keepUsers(sp)
-	if base := baseimage.Parse(ref); base.Digest != "" {
-		// The builder keeps the pin; another runtime image needs one of
-		// its own, which from-latest reports with the commands to find it.
-		if rt, _ := f.ExpandGlobalArgs(sp.runtimeImage); baseimage.Parse(rt).Digest == "" {
-			base.Digest = ""
-			sp.summary += "; " + rt + " is pinned by tag only, not by digest as " + base.String() + " was"
-		}
+	// The builder keeps the pin; another runtime image needs one of its
+	// own: the digest resolved for its tag when one was looked up, else
+	// from-latest reports it with the commands to find it.
+	rt, _ := f.ExpandGlobalArgs(sp.runtimeImage)
+	pins, lost := p.pinClauses(ref, rt)
+	for _, c := range pins {
+		sp.summary += "; " + c
 	}
 	text, err := s.render(sp)
 	if err != nil {
@@ -131,6 +134,7 @@ func checkMultiStageBuild(p *Pass) {
 		Description: sp.summary,
 		Edits:       []dockerfile.Edit{{Start: final.From.Start, End: stageEnd(final), New: text}},
 	})
+	p.lostPins(lostPin(lost)...)
 }
 
 // splitter holds what every planner needs about the stage being split.
@@ -306,17 +310,29 @@ func (s *splitter) runtimeImage(kind baseimage.Kind, version string) (string, st
 	}
 	raw := baseimage.Parse(s.st.BaseName)
 	if !strings.Contains(s.st.BaseName, "$") {
-		return mapped, ""
+		return s.pinned(mapped), ""
 	}
 	exp, m := baseimage.Parse(s.ref), baseimage.Parse(mapped)
 	if strings.Contains(raw.Name, "$") || m.Name != exp.Name {
-		return mapped, "" // the ARG chose the build image only; the runtime is fixed
+		return s.pinned(mapped), "" // the ARG chose the build image only; the runtime is fixed
 	}
 	if isWholeVar(raw.Tag) && strings.HasPrefix(m.Tag, exp.Tag) {
 		m.Name, m.Tag = raw.Name, raw.Tag+m.Tag[len(exp.Tag):]
-		return m.String(), ""
+		return s.pinned(m.String()), ""
 	}
 	return "", "the base image's tag mixes an ARG with text, so harden cannot derive the runtime tag"
+}
+
+// pinned is img, a runtime image for the stage being split, with the
+// digest a lookup resolved for it (Options.Digests) when the stage's base
+// is pinned by digest and img is another image without a pin: the base's
+// digest says nothing about img. Otherwise img as it is.
+func (s *splitter) pinned(img string) string {
+	exp, _ := s.f.ExpandGlobalArgs(img)
+	if d := s.p.resolvedDigest(s.ref, exp); d != "" {
+		return img + "@" + d
+	}
+	return img
 }
 
 func isWholeVar(s string) bool {

@@ -85,6 +85,7 @@ func producedBy(p string, outputs []string) bool {
 // planCompiled assigns roles for a compiled build and inserts the copies of
 // its outputs.
 func (s *splitter) planCompiled(b compiledBuild, runtime string, what string) *splitPlan {
+	runtime = s.pinned(runtime)
 	sp := s.newPlan("builder")
 	sp.runtimeImage = runtime
 	s.defaultRoles(sp, b.index)

@@ -170,6 +170,7 @@ func planNginxStatic(s *splitter, last int, workdir, outDir string, srv *staticS
 	if runtime == "nginxinc/nginx-unprivileged:1.27-alpine" {
 		runtime = DefaultStaticServer
 	}
+	runtime = s.pinned(runtime)
 	sp := s.newPlan("builder")
 	sp.runtimeImage = runtime
 	s.defaultRoles(sp, last)

@@ -24,8 +24,11 @@ var NginxUnprivileged = &Rule{
 			"runs as the nginx user and listens on 8080, so the container needs no root at all. " +
 			"harden switches a final stage that only serves files (COPY, EXPOSE, LABEL) and moves " +
 			"EXPOSE 80 to 8080; a stage with its own nginx configuration or RUN steps is reported " +
-			"instead, since its configuration may still listen on port 80. So is an nginx pinned by " +
-			"digest: the unprivileged image needs a digest of its own, which harden cannot look up.",
+			"instead, since its configuration may still listen on port 80. An nginx pinned by digest " +
+			"needs a digest of its own for the unprivileged image: with a BuildKit at hand (fix " +
+			"--build, fix --verify, report) harden looks up the digest of its tag and pins it; " +
+			"otherwise, or when the lookup fails, it reports the stage with the commands that " +
+			"look the digest up.",
 		Bad:  "FROM node:20 AS builder\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginx:1.27-alpine\nCOPY --from=builder /app/dist /usr/share/nginx/html\nEXPOSE 80\n",
 		Good: "FROM node:20 AS builder\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY --from=builder /app/dist /usr/share/nginx/html\nEXPOSE 8080\n",
 	},
@@ -64,16 +67,26 @@ func checkNginxUnprivileged(p *Pass) {
 		p.Report(st.From, msg+"; "+why, nil)
 		return
 	}
-	if baseimage.Parse(ref).Digest != "" && baseimage.Parse(target).Digest == "" {
+	resolved := target // the reference a lookup knows, before ARGs return
+	digest := p.resolvedDigest(ref, target)
+	if baseimage.Parse(ref).Digest != "" && baseimage.Parse(target).Digest == "" && digest == "" {
 		// The in-place switch would drop the pin, and nothing would be left
 		// in the file to say so.
-		p.Report(st.From, fmt.Sprintf("%s; harden left it because the image is pinned by digest and the digest of %s is not known here: "+
+		unknown := "is not known here"
+		if res, ok := p.Digests[target]; ok {
+			unknown = "could not be looked up through BuildKit (" + oneClause(res.Failure) + ")"
+		}
+		p.Report(st.From, fmt.Sprintf("%s; harden left it because the image is pinned by digest and the digest of %s %s: "+
 			"look it up with `docker buildx imagetools inspect %s` (or `crane digest %s`), then use %s@<digest> and port 8080",
-			msg, target, target, target, target), nil)
+			msg, target, unknown, target, target, target), nil)
+		p.lostPins(target)
 		return
 	}
 	if strings.Contains(raw.Tag, "$") {
 		target = baseimage.Parse(target).Name + ":" + raw.Tag
+	}
+	if digest != "" {
+		target += "@" + digest
 	}
 	// The image reference is the FROM's last word unless "AS name" follows.
 	from := st.From
@@ -99,8 +112,15 @@ func checkNginxUnprivileged(p *Pass) {
 			}
 		}
 	}
+	desc := "serve with " + target + ", the same nginx running as a non-root user on port 8080"
+	if digest != "" {
+		pins, _ := p.pinClauses(ref, resolved+"@"+digest)
+		for _, c := range pins {
+			desc += "; " + c
+		}
+	}
 	p.Report(st.From, msg, &SuggestedFix{
-		Description: "serve with " + target + ", the same nginx running as a non-root user on port 8080",
+		Description: desc,
 		Edits:       edits,
 	})
 }

@@ -94,6 +94,9 @@ func corpusOptions(t testing.TB, c corpusFile) Options {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		opts.Context = ctx
+		if opts.Digests, err = readDigests(c.context); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return opts
 }

@@ -133,6 +133,9 @@ type Finding struct {
 	// Fix is nil when the rule cannot prove a change safe; Message then
 	// carries the advice.
 	Fix *SuggestedFix
+	// Unpinned are image references the fix writes (or, without a fix,
+	// would write) by tag only where the base was pinned by digest.
+	Unpinned []string
 }
 
 // SuggestedFix is a set of edits that together resolve a finding.
@@ -165,6 +168,9 @@ type Pass struct {
 	// MigrateVolumes lets non-root-user switch images whose VOLUMEs hold
 	// existing data, whose owner an operator changes on upgrade.
 	MigrateVolumes bool
+	// Digests are the looked-up digests of image references (see
+	// Options.Digests); nil when none were looked up.
+	Digests map[string]Resolved
 
 	findings []Finding
 }

@@ -45,8 +45,10 @@ var SlimBase = &Rule{
 			"from bookworm-slim only by documentation and translations, moves unless the stage " +
 			"reads those, and buildpack-deps moves to debian's slim image of its release. The " +
 			"change names the evidence it checked. A pinned digest belongs to the full image: " +
-			"the slim variant keeps the tag, and the change says that its digest must be " +
-			"pinned again.",
+			"with a BuildKit at hand (fix --build, fix --verify, report) the slim variant is " +
+			"pinned to the digest of its tag on the day of the build, which the change names; " +
+			"otherwise, or when the lookup fails, it keeps the tag and the change says that its " +
+			"digest must be pinned again (and why the lookup failed).",
 		Bad: "FROM python:3.12\nRUN apt-get update && apt-get install -y --no-install-recommends python3-yaml && rm -rf /var/lib/apt/lists/*\n" +
 			"WORKDIR /app\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n",
 		Good: "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends python3-yaml && rm -rf /var/lib/apt/lists/*\n" +
@@ -140,14 +142,17 @@ func checkSlimBase(p *Pass) {
 	}
 	start += from.ArgsStart()
 	desc := "moved from " + ref + " to " + exp + ", which lacks the full image's " + fullImageLacks(family) + "; nothing here needs them: " + joinAnd(evidence)
-	if base := baseimage.Parse(ref); base.Digest != "" && baseimage.Parse(exp).Digest == "" {
-		base.Digest = ""
-		desc += "; " + exp + " is pinned by tag only, not by digest as " + base.String() + " was"
+	// A digest belongs to the full image: the slim one carries the digest
+	// resolved for its tag when one was looked up, else its tag only.
+	pins, lost := p.pinClauses(ref, exp)
+	for _, c := range pins {
+		desc += "; " + c
 	}
 	p.Report(final.From, "the final stage runs on the full "+ref+" image, whose "+fullImageLacks(family)+" it does not need", &SuggestedFix{
 		Description: desc,
 		Edits:       []dockerfile.Edit{{Start: lg.Orig(start), End: lg.OrigEnd(start + len(final.BaseName)), New: slim}},
 	})
+	p.lostPins(lostPin(lost)...)
 }
 
 // langOf is the detection's language key for an image family.
