@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -157,10 +158,15 @@ func TestFixVerifyE2E(t *testing.T) {
 		}
 
 		prBody := filepath.Join(t.TempDir(), "pr.md")
+		// Every temporary folder harden and harden-build make goes here,
+		// so that the test can see that none is left behind.
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
 		code, out, errOut := harden("fix", "--verify", "--write", "--format", "json", "--pr-body", prBody, "--buildkit-host", env.Addr, dir)
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s", code, errOut)
 		}
+		assertNothingLeftBehind(t, tmp)
 		written := readFile(t, filepath.Join(dir, "Dockerfile"))
 		for _, want := range []string{"FROM python:3.11 AS builder\n", "RUN pip install --no-cache-dir -r requirements.txt\n", "FROM python:3.11-slim\n", "COPY --from=builder /opt/venv /opt/venv\n"} {
 			if !strings.Contains(written, want) {
@@ -333,5 +339,38 @@ func BenchmarkVerifyOverBuild(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// assertNothingLeftBehind fails when a verify run left a temporary folder
+// in tmp or a smoke-check container in runc's state.
+func assertNothingLeftBehind(t *testing.T, tmp string) {
+	t.Helper()
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		// The port locks of the smoke check stay by design: checks in
+		// other processes lock the same files, and removing one while
+		// another waits on it would let two checks share a port.
+		if e.Name() != "harden-smoke-ports" {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) > 0 {
+		t.Errorf("temporary folders left behind in %s: %v", tmp, names)
+	}
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		runc = "/usr/sbin/runc" // where Debian installs it, off a user's PATH
+	}
+	out, err := exec.Command(runc, "list", "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("runc list: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "harden-smoke-") {
+		t.Errorf("smoke-check containers left behind:\n%s", out)
 	}
 }
