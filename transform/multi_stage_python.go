@@ -3,7 +3,6 @@ package transform
 import (
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 const venvPath = "/opt/venv"
@@ -339,7 +339,7 @@ func (s *splitter) leanVenv(lastInstall int, venv string) (string, string) {
 	for _, c := range s.chunks[lastInstall+1:] {
 		switch c.ins.Keyword {
 		case "run", "cmd", "entrypoint", "healthcheck":
-			if runsInstaller.MatchString(c.ins.Node.Original) {
+			if runsInstaller().MatchString(c.ins.Node.Original) {
 				keep("pip", "setuptools", "wheel") // it runs pip after the install
 			}
 		}
@@ -370,10 +370,10 @@ func (s *splitter) leanVenv(lastInstall int, venv string) (string, string) {
 }
 
 // runsInstaller finds pip (pip3, pip3.12) or easy_install in a command.
-var runsInstaller = regexp.MustCompile(`\b(?:pip[0-9.]*|easy_install)\b`)
+var runsInstaller = lazyre.New(`\b(?:pip[0-9.]*|easy_install)\b`)
 
 // installerImport finds imports of the packaging tools in Python source.
-var installerImport = regexp.MustCompile(`(?m)^[ \t]*(?:import|from)[ \t]+(pip|setuptools|pkg_resources|wheel|distutils)\b`)
+var installerImport = lazyre.New(`(?m)^[ \t]*(?:import|from)[ \t]+(pip|setuptools|pkg_resources|wheel|distutils)\b`)
 
 // pythonImportsOf lists which packaging tools the context's Python code
 // imports, read once per context: the app's code, its tests and scripts
@@ -403,7 +403,7 @@ func pythonImportsOf(ctx *buildctx.Context) map[string]bool {
 			if err != nil {
 				return nil
 			}
-			for _, m := range installerImport.FindAllSubmatch(data, -1) {
+			for _, m := range installerImport().FindAllSubmatch(data, -1) {
 				found[string(m[1])] = true
 			}
 			return nil

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/harden-dev/harden/buildctx"
 	"github.com/harden-dev/harden/detect"
 	"github.com/harden-dev/harden/dockerfile"
+	"github.com/harden-dev/harden/internal/lazyre"
 )
 
 // SlimBase moves a final stage that needs nothing of a full image to the
@@ -381,8 +381,8 @@ func pythonLockInstall(c *dockerfile.Command) (tool, lock string) {
 // lockPackage finds package names in TOML lock files ([[package]] name =)
 // and Pipfile.lock's JSON sections.
 var (
-	tomlLockName = regexp.MustCompile(`(?m)^name = "([^"]+)"`)
-	jsonLockName = regexp.MustCompile(`(?m)^        "([^"]+)": \{`)
+	tomlLockName = lazyre.New(`(?m)^name = "([^"]+)"`)
+	jsonLockName = lazyre.New(`(?m)^        "([^"]+)": \{`)
 )
 
 // lockNeedsFullImage reads a lock file for packages that build from source.
@@ -394,9 +394,9 @@ func (s *splitter) lockNeedsFullImage(tool, lock string) (why, what string) {
 	if err != nil {
 		return "installs with " + tool + " what " + lock + " pins, and harden cannot read it in the build context", ""
 	}
-	re := tomlLockName
+	re := tomlLockName()
 	if strings.HasSuffix(lock, ".json") || lock == "Pipfile.lock" {
-		re = jsonLockName
+		re = jsonLockName()
 	}
 	var names []string
 	table := nativeDeps()["pip"]
@@ -674,26 +674,37 @@ func shellPrograms(code string) []string {
 // skipping dependency folders; the walk is bounded.
 func contextFilesNamed(ctx *buildctx.Context, name string) []string {
 	var out []string
+	walkAppFiles(ctx, func(p string, d fs.DirEntry) bool {
+		if d.Name() == name && !ctx.Ignored(p) {
+			out = append(out, p)
+		}
+		return true
+	})
+	return out
+}
+
+// walkAppFiles visits the files of the context outside dependency
+// folders. visit reports whether the file counts toward maxCodeScan; the
+// walk stops once more than that many have counted.
+func walkAppFiles(ctx *buildctx.Context, visit func(p string, d fs.DirEntry) (counted bool)) {
 	seen := 0
 	_ = fs.WalkDir(ctx.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil
-		}
-		if d.IsDir() {
+		case d.IsDir():
 			if p != "." && skippedForCode[d.Name()] {
 				return fs.SkipDir
 			}
 			return nil
-		}
-		if seen++; seen > maxCodeScan {
+		case seen >= maxCodeScan:
 			return fs.SkipAll
 		}
-		if d.Name() == name && !ctx.Ignored(p) {
-			out = append(out, p)
+		if visit(p, d) {
+			seen++
 		}
 		return nil
 	})
-	return out
 }
 
 // skippedForCode are folders that hold no code of the app.
@@ -705,7 +716,7 @@ const maxCodeScan = 5000
 
 // processCall finds code that runs a program by name: Python's subprocess
 // and os.system, Node's child_process, Ruby's system and backticks.
-var processCall = regexp.MustCompile(`(?:subprocess\.(?:run|call|check_call|check_output|Popen)|os\.system|os\.popen|execSync|execFileSync|spawnSync|spawn|execFile|exec|system)\(\s*\[?\s*["'` + "`" + `]([a-z][a-z0-9_+-]*)`)
+var processCall = lazyre.New(`(?:subprocess\.(?:run|call|check_call|check_output|Popen)|os\.system|os\.popen|execSync|execFileSync|spawnSync|spawn|execFile|exec|system)\(\s*\[?\s*["'` + "`" + `]([a-z][a-z0-9_+-]*)`)
 
 // appCallsFullImageProgram scans the app's code for a program it runs that
 // only the full image has; at is "file:line".
@@ -713,34 +724,24 @@ func appCallsFullImageProgram(ctx *buildctx.Context, lacks func(string) bool) (p
 	type call struct{ prog, at string }
 	calls := ctx.Memo("transform.processCalls", func() any {
 		var out []call
-		seen := 0
-		_ = fs.WalkDir(ctx.FS, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if p != "." && skippedForCode[d.Name()] {
-					return fs.SkipDir
-				}
-				return nil
-			}
+		walkAppFiles(ctx, func(p string, _ fs.DirEntry) bool {
 			switch path.Ext(p) {
 			case ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".pl":
 			default:
-				return nil
+				return false
 			}
-			if seen++; seen > maxCodeScan || ctx.Ignored(p) {
-				return nil
+			if ctx.Ignored(p) {
+				return true
 			}
 			data, err := ctx.ReadHead(p, 256<<10)
 			if err != nil {
-				return nil
+				return true
 			}
-			for _, m := range processCall.FindAllSubmatchIndex(data, -1) {
+			for _, m := range processCall().FindAllSubmatchIndex(data, -1) {
 				line := 1 + strings.Count(string(data[:m[0]]), "\n")
 				out = append(out, call{prog: string(data[m[2]:m[3]]), at: p + ":" + strconv.Itoa(line)})
 			}
-			return nil
+			return true
 		})
 		return out
 	}).([]call)
